@@ -1,0 +1,67 @@
+#include "crypto/secret_bytes.h"
+
+#include <sodium.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "crypto/util.h"
+
+namespace vault::crypto {
+
+SecretBytes::SecretBytes(size_t size) : size_(size) {
+  EnsureSodium();
+  if (size == 0) return;
+  data_ = static_cast<unsigned char*>(sodium_malloc(size));
+  if (data_ == nullptr) {
+    std::abort();  // Can't happen short of memory exhaustion; refuse to go on.
+  }
+  sodium_memzero(data_, size);
+}
+
+SecretBytes SecretBytes::CopyFrom(std::string_view bytes) {
+  SecretBytes out(bytes.size());
+  if (!bytes.empty()) std::memcpy(out.data_, bytes.data(), bytes.size());
+  return out;
+}
+
+SecretBytes SecretBytes::Random(size_t size) {
+  SecretBytes out(size);
+  if (size > 0) randombytes_buf(out.data_, size);
+  return out;
+}
+
+SecretBytes::~SecretBytes() {
+  if (data_ != nullptr) sodium_free(data_);  // sodium_free wipes first.
+}
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept
+    : data_(other.data_), size_(other.size_) {
+  other.data_ = nullptr;
+  other.size_ = 0;
+}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) sodium_free(data_);
+    data_ = other.data_;
+    size_ = other.size_;
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+bool SecretBytes::Equals(const SecretBytes& other) const {
+  if (size_ != other.size_) return false;
+  if (size_ == 0) return true;
+  return sodium_memcmp(data_, other.data_, size_) == 0;
+}
+
+void WipeString(std::string& s) {
+  if (!s.empty()) sodium_memzero(s.data(), s.size());
+  s.clear();
+}
+
+}  // namespace vault::crypto

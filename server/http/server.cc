@@ -1,0 +1,124 @@
+#include "http/server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <exception>
+
+#include "common/log.h"
+#include "crypto/util.h"
+#include "http/problem.h"
+
+namespace vault::http {
+namespace {
+
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" ||
+         host.starts_with("127.");
+}
+
+}  // namespace
+
+std::string RequestId(const httplib::Response& res) {
+  return res.get_header_value("X-Request-Id");
+}
+
+HttpServer::HttpServer(const Config& config, App& app) : config_(config), app_(app) {}
+HttpServer::~HttpServer() = default;
+
+StatusOr<int> HttpServer::Bind() {
+  tls_ = !(config_.allow_plain_http && IsLoopback(config_.listen));
+  if (config_.allow_plain_http && !tls_) {
+    log::Warn("serving plain HTTP on loopback, as allowed by server.allow_plain_http");
+  } else if (config_.allow_plain_http) {
+    log::Warn("server.allow_plain_http ignored: the listen address is not loopback");
+  }
+  if (tls_) {
+    auto ssl = std::make_unique<httplib::SSLServer>(config_.TlsCertFile().c_str(),
+                                                    config_.TlsKeyFile().c_str());
+    if (!ssl->is_valid()) {
+      return FailedPrecondition("cannot load the TLS certificate " + config_.TlsCertFile() +
+                                    " and key " + config_.TlsKeyFile(),
+                                "tls_unusable");
+    }
+    server_ = std::move(ssl);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& s = *server_;
+  int threads = config_.threads;
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.set_tcp_nodelay(true);
+  s.set_keep_alive_max_count(1000);
+  s.set_keep_alive_timeout(30);
+  s.set_read_timeout(config_.read_timeout_seconds, 0);
+  s.set_write_timeout(config_.write_timeout_seconds, 0);
+  s.set_payload_max_length(static_cast<size_t>(config_.max_body_bytes));
+
+  s.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("X-Request-Id", "req_" + crypto::HexEncode(crypto::RandomBytes(12)));
+    res.set_header("X-Content-Type-Options", "nosniff");
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        WriteProblem(res, Internal("unhandled exception"), RequestId(res));
+      });
+  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    // Only errors no route answered (404 for unknown paths, 413 from httplib's
+    // own limit, 400 for malformed requests) arrive here without a body.
+    if (!res.body.empty()) return;
+    std::string id = RequestId(res);
+    if (id.empty()) {
+      id = "req_" + crypto::HexEncode(crypto::RandomBytes(12));
+      res.set_header("X-Request-Id", id);
+    }
+    switch (res.status) {
+      case 404: WriteProblem(res, NotFound("no such route", "route_not_found"), id); break;
+      case 413:
+        WriteProblem(res, InvalidArgument("the request body is too large", "body_too_large"),
+                     id);
+        break;
+      case 405:
+        WriteProblem(res, Status(StatusCode::kInvalidArgument, "method not allowed",
+                                 "method_not_allowed"), id);
+        res.status = 405;
+        break;
+      default:
+        WriteProblem(res, InvalidArgument("malformed request", "bad_request"), id);
+        if (res.status == 200) res.status = 400;
+        break;
+    }
+  });
+  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    // req.matches[0] would be the path; the pattern is what we log, since
+    // paths carry record ids but never PII.
+    std::string path = req.path;
+    log::Info("http " + req.method + " " + path + " " + std::to_string(res.status) +
+              " id=" + res.get_header_value("X-Request-Id"));
+  });
+
+  RegisterHealthRoutes(s, app_);
+
+  int port = config_.port;
+  if (port == 0) {
+    port = s.bind_to_any_port(config_.listen);
+    if (port < 0) port = -1;
+  } else if (!s.bind_to_port(config_.listen, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    return FailedPrecondition("cannot listen on " + config_.listen + ":" +
+                                  std::to_string(config_.port),
+                              "listen_failed");
+  }
+  return port;
+}
+
+void HttpServer::Serve() { server_->listen_after_bind(); }
+
+void HttpServer::Stop() {
+  if (server_) server_->stop();
+}
+
+}  // namespace vault::http

@@ -1,0 +1,92 @@
+// contact-vault-server: wiring only. Reads the config, opens the vault (root
+// key, database, keyring), builds the services and serves HTTPS until SIGTERM
+// or SIGINT. Any start-up failure prints one line and exits non-zero.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "http/server.h"
+#include "service/customer_service.h"
+#include "service/vault.h"
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "contact-vault-server: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = "config/vault.toml";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg.starts_with("--config=")) {
+      config_path = arg.substr(9);
+    } else if (arg == "--help" || arg == "-h") {
+      std::printf("usage: contact-vault-server [--config config/vault.toml]\n");
+      return 0;
+    } else {
+      return Fail("unknown argument " + arg + " (try --help)");
+    }
+  }
+
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto config = vault::LoadConfig(config_path);
+  if (!config.ok()) return Fail(config.status().message());
+  vault::log::Level level;
+  if (!vault::log::ParseLevel(config->log_level, &level)) {
+    return Fail("log.level must be debug, info, warn or error");
+  }
+  vault::log::SetLevel(level);
+
+  vault::service::RootKeySource root;
+  root.key_file = config->RootKeyFile();
+  if (!config->root_passphrase.empty()) root.passphrase = config->root_passphrase;
+  vault::store::StoreOptions store_options;
+  store_options.readers = config->readers;
+  auto vault = vault::service::OpenVaultAt(config->DatabasePath(), root, store_options);
+  if (!vault.ok()) return Fail(vault.status().message());
+
+  vault::service::CustomerService customers(*vault->store, *vault->keys,
+                                            {config->default_region});
+  vault::http::App app;
+  app.config = *config;
+  app.store = vault->store.get();
+  app.keys = vault->keys.get();
+  app.customers = &customers;
+
+  vault::http::HttpServer server(app.config, app);
+  auto port = server.Bind();
+  if (!port.ok()) return Fail(port.status().message());
+  std::thread watcher([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    vault::log::Info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                     ", shutting down");
+    server.Stop();
+  });
+  vault::log::Info(std::string("listening on ") + (server.tls() ? "https://" : "http://") +
+                   config->listen + ":" + std::to_string(*port));
+  server.Serve();
+  // Serve returned: either a signal stopped it (watcher done) or it failed.
+  pthread_kill(watcher.native_handle(), SIGTERM);
+  watcher.join();
+  vault::log::Info("stopped");
+  return 0;
+}

@@ -1,0 +1,58 @@
+// Creating and opening a vault's data directory: the 0700 directory, the root
+// key (a 0600 key file, or a passphrase stretched with Argon2id whose salt is
+// kept in the database), the database with its migrations, and the keyring
+// (one active key per purpose, wrapped by the root key). Used by
+// `contact-vault init` and by the server at start-up.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "crypto/keyring.h"
+#include "crypto/root_key.h"
+#include "store/store.h"
+
+namespace vault::service {
+
+// Where the root key comes from: a passphrase if set, else the key file.
+struct RootKeySource {
+  std::string key_file;
+  std::optional<std::string> passphrase;
+  crypto::Argon2Params argon2;  // used when a new passphrase vault is created
+};
+
+struct InitOptions {
+  std::string data_dir;
+  RootKeySource root;
+};
+
+// Creates data_dir (0700), the root key file (unless a passphrase is used),
+// the database and the first key of each purpose. FailedPrecondition if a
+// database or key file is there already: init never overwrites.
+Status InitVault(const InitOptions& options);
+
+// The database file inside a data directory.
+std::string DatabasePathIn(const std::string& data_dir);
+
+struct OpenVault {
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<crypto::KeyringHolder> keys;
+};
+
+// Opens the database at `db_path`, derives or loads the root key, and unwraps
+// the keyring. FailedPrecondition with a one-line reason when the key is
+// missing, readable by others, or does not open the keyring; when the
+// directory or file is open to others; or when the schema is too new.
+StatusOr<OpenVault> OpenVaultAt(const std::string& db_path, const RootKeySource& root,
+                                store::StoreOptions options = {});
+
+// Loads the root key named by `root` for the database in `db`.
+StatusOr<crypto::SecretBytes> LoadRootKey(store::Database& db, const RootKeySource& root);
+
+// Reloads the keyring rows from the database into `keys` (after a rotation).
+Status ReloadKeyring(store::Store& store, const crypto::SecretBytes& root,
+                     crypto::KeyringHolder& keys);
+
+}  // namespace vault::service
