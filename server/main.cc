@@ -11,6 +11,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "http/server.h"
+#include "service/access_service.h"
+#include "service/admin_service.h"
 #include "service/customer_service.h"
 #include "service/vault.h"
 
@@ -63,13 +65,28 @@ int main(int argc, char** argv) {
   auto vault = vault::service::OpenVaultAt(config->DatabasePath(), root, store_options);
   if (!vault.ok()) return Fail(vault.status().message());
 
+  auto policy = vault::policy::Policy::LoadFile(config->policy_file);
+  if (!policy.ok()) return Fail(policy.status().message());
+
   vault::service::CustomerService customers(*vault->store, *vault->keys,
                                             {config->default_region});
+  vault::audit::AuditLog audit(*vault->store, *vault->keys);
+  vault::auth::AuthService auth(*vault->store, *policy, vault::http::AuthOptionsFrom(*config));
+  vault::service::AccessService access(customers, *policy, audit);
+  vault::service::AdminService admin(auth, *policy, audit, *vault->store);
+  vault::http::Metrics metrics;
+
   vault::http::App app;
   app.config = *config;
   app.store = vault->store.get();
   app.keys = vault->keys.get();
+  app.policy = &*policy;
   app.customers = &customers;
+  app.access = &access;
+  app.admin = &admin;
+  app.auth = &auth;
+  app.audit = &audit;
+  app.metrics = &metrics;
 
   vault::http::HttpServer server(app.config, app);
   auto port = server.Bind();

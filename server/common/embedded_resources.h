@@ -1,5 +1,6 @@
 // Files compiled into the binaries at build time (scripts/embed_resources.cmake):
-// the numbered migrations of schema/ and the staff web form of server/web/.
+// the numbered migrations of schema/, the shipped policy, and the staff web
+// form of server/web/.
 // Immutable after start-up; safe to read from any thread.
 #pragma once
 
@@ -15,6 +16,9 @@ struct EmbeddedFile {
 
 // Migrations in ascending order of their V-number.
 const std::vector<EmbeddedFile>& Migrations();
+// config/policy.toml as shipped: the CLI's default when no policy file is
+// named and none is found.
+const EmbeddedFile& ShippedPolicy();
 // The web form's files, keyed by URL path below server/web/.
 const std::vector<EmbeddedFile>& WebFiles();
 

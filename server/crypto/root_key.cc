@@ -36,7 +36,10 @@ StatusOr<SecretBytes> LoadRootKeyFile(const std::string& path) {
   SecretBytes text(128);
   ssize_t n = ::read(fd, text.mutable_data(), text.size());
   ::close(fd);
-  size_t len = n < 0 ? 0 : static_cast<size_t>(n);
+  // A full buffer means the file is longer than any valid key file: judge the
+  // whole file, never just its first bytes (len 0 is refused below).
+  size_t len =
+      (n < 0 || static_cast<size_t>(n) >= text.size()) ? 0 : static_cast<size_t>(n);
   while (len > 0 && (text.data()[len - 1] == '\n' || text.data()[len - 1] == '\r')) {
     --len;
   }

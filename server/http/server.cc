@@ -90,15 +90,19 @@ StatusOr<int> HttpServer::Bind() {
         break;
     }
   });
-  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    // req.matches[0] would be the path; the pattern is what we log, since
-    // paths carry record ids but never PII.
-    std::string path = req.path;
-    log::Info("http " + req.method + " " + path + " " + std::to_string(res.status) +
-              " id=" + res.get_header_value("X-Request-Id"));
+  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    // The route pattern, never the query string: paths carry record ids but
+    // never PII, and the pattern keeps metric labels bounded.
+    std::string route = RoutePattern(req.path);
+    if (app_.metrics != nullptr) app_.metrics->CountRequest(req.method, route, res.status);
+    log::Info("http " + req.method + " " + route + " " + std::to_string(res.status) +
+              " id=" + res.get_header_value("X-Request-Id") + " client=" + req.remote_addr);
   });
 
   RegisterHealthRoutes(s, app_);
+  RegisterAuthRoutes(s, app_);
+  RegisterCustomerRoutes(s, app_);
+  RegisterAdminRoutes(s, app_);
 
   int port = config_.port;
   if (port == 0) {

@@ -107,12 +107,7 @@ StatusOr<crypto::SecretBytes> UnwrapRowDek(const crypto::Keyring& ring,
 }  // namespace
 
 const char* ContactFieldName(ContactField field) {
-  switch (field) {
-    case ContactField::kEmail: return "email";
-    case ContactField::kPhone: return "phone";
-    case ContactField::kName: return "name";
-  }
-  return "?";
+  return policy::FieldName(field).data();  // views of string literals
 }
 
 std::string NewCustomerId() {
@@ -338,10 +333,14 @@ Status CustomerService::Erase(std::string_view id, const InTransaction& hook) {
   });
 }
 
-Status CustomerService::Touch(std::string_view id) {
+Status CustomerService::Touch(const std::vector<std::string>& ids,
+                              const std::function<Status(store::Database&)>& hook) {
   int64_t now = clock_() / 1000;
-  return store_.Write(
-      [&](store::Database& db) { return store::TouchCustomer(db, id, now); });
+  return store_.Write([&](store::Database& db) -> Status {
+    for (const auto& id : ids) RETURN_IF_ERROR(store::TouchCustomer(db, id, now));
+    if (hook) RETURN_IF_ERROR(hook(db));
+    return Status::Ok();
+  });
 }
 
 }  // namespace vault::service

@@ -21,12 +21,14 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "crypto/keyring.h"
+#include "policy/policy.h"
 #include "store/store.h"
 #include "store/vault_tables.h"
 
 namespace vault::service {
 
-enum class ContactField { kEmail, kPhone, kName };
+// The contact fields are the policy's fields: one enum for both rooms.
+using ContactField = policy::Field;
 const char* ContactFieldName(ContactField field);
 
 // Plaintext held in process memory only, for the duration of one request.
@@ -100,8 +102,10 @@ class CustomerService {
   // transaction. NotFound if absent.
   Status Erase(std::string_view id, const InTransaction& hook = {});
 
-  // Records that the customer was seen now (retention).
-  Status Touch(std::string_view id);
+  // Records that these customers were seen now (retention), and runs `hook`
+  // (the lookup's audit entry) in the same transaction.
+  Status Touch(const std::vector<std::string>& ids,
+               const std::function<Status(store::Database&)>& hook = {});
 
   const CustomerServiceOptions& options() const { return options_; }
 

@@ -108,24 +108,33 @@ Status InitVault(const InitOptions& options) {
     root = crypto::SecretBytes::Random(crypto::kRootKeySize);
   }
   ASSIGN_OR_RETURN(auto db, store::Database::Open(db_path, store::Database::Mode::kReadWrite));
-  RETURN_IF_ERROR(store::ApplyMigrations(*db));
-  {
-    store::Transaction txn(*db);
-    RETURN_IF_ERROR(txn.begin_status());
-    int64_t now = SystemNowMillis() / 1000;
-    uint32_t id = 1;
-    for (crypto::KeyPurpose purpose : crypto::kAllPurposes) {
-      RETURN_IF_ERROR(store::InsertKeyRow(
-          *db, crypto::Keyring::NewRow(root, id++, purpose, crypto::KeyState::kActive, now)));
+  Status st = [&]() -> Status {
+    RETURN_IF_ERROR(store::ApplyMigrations(*db));
+    {
+      store::Transaction txn(*db);
+      RETURN_IF_ERROR(txn.begin_status());
+      int64_t now = SystemNowMillis() / 1000;
+      uint32_t id = 1;
+      for (crypto::KeyPurpose purpose : crypto::kAllPurposes) {
+        RETURN_IF_ERROR(store::InsertKeyRow(
+            *db, crypto::Keyring::NewRow(root, id++, purpose, crypto::KeyState::kActive, now)));
+      }
+      if (!kdf_meta.empty()) RETURN_IF_ERROR(store::SetMeta(*db, kKdfMetaKey, kdf_meta));
+      RETURN_IF_ERROR(store::SetMeta(*db, "created_at", std::to_string(now)));
+      RETURN_IF_ERROR(txn.Commit());
     }
-    if (!kdf_meta.empty()) RETURN_IF_ERROR(store::SetMeta(*db, kKdfMetaKey, kdf_meta));
-    RETURN_IF_ERROR(store::SetMeta(*db, "created_at", std::to_string(now)));
-    RETURN_IF_ERROR(txn.Commit());
+    if (!options.root.passphrase) {
+      RETURN_IF_ERROR(crypto::WriteRootKeyFile(options.root.key_file, root));
+    }
+    return Status::Ok();
+  }();
+  if (!st.ok()) {
+    // Leave no half-made vault behind: a database whose keyring no saved key
+    // opens would be useless, and would make the next init refuse to run.
+    db.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((db_path + suffix).c_str());
   }
-  if (!options.root.passphrase) {
-    RETURN_IF_ERROR(crypto::WriteRootKeyFile(options.root.key_file, root));
-  }
-  return Status::Ok();
+  return st;
 }
 
 StatusOr<OpenVault> OpenVaultAt(const std::string& db_path, const RootKeySource& root,

@@ -138,6 +138,16 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
           continue;
         }
         results[i] = batch[i]->fn(*writer_);
+        if (sqlite3_get_autocommit(writer_->raw()) != 0) {
+          // SQLite rolled back the whole transaction (disk full, I/O error):
+          // every change of this batch is gone. Fail them all, and run no
+          // more functions: outside a transaction each would commit alone.
+          commit_status = results[i].ok()
+                              ? Unavailable("the write transaction was rolled back",
+                                            "storage_unavailable")
+                              : results[i];
+          break;
+        }
         if (results[i].ok()) {
           sp = writer_->Execute("RELEASE w");
           if (!sp.ok()) results[i] = sp;
@@ -147,7 +157,7 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
           writer_->Execute("RELEASE w").IgnoreError();
         }
       }
-      commit_status = txn.Commit();
+      if (commit_status.ok()) commit_status = txn.Commit();
       (void)any_ok;
     }
   }

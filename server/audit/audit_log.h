@@ -1,0 +1,95 @@
+// The tamper-evident audit log. Every entry is chained to the one before:
+//   mac_i = BLAKE2b-256(key = audit key, mac_{i-1} ‖ canonical(entry_i))
+// with mac_0 = 32 zero bytes, and canonical() as in schema/FORMATS.md. The
+// meta row "audit.head" holds the newest (seq, mac) under a MAC of its own, so
+// cutting entries off the end is caught too, not only edits, deletions and
+// reorderings. Entries never hold a plaintext value: a search records that it
+// happened and what came of it, not the term searched.
+//
+// Append() runs inside the caller's write transaction, so a change and its
+// entry commit together; Record() makes an entry durable on its own (a
+// reveal's entry is durable before the plaintext is sent). Either failing
+// returns Unavailable("audit_unavailable"): callers fail closed.
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/keyring.h"
+#include "store/audit_tables.h"
+#include "store/store.h"
+
+namespace vault::audit {
+
+struct Entry {
+  std::string principal = "anonymous";  // "employee:alice", "service:till-3"
+  std::string roles;                    // comma-separated
+  std::string action;                   // "customer.search", "auth.login", ...
+  std::string record_id;
+  std::string fields;                   // "email:masked,phone:masked"
+  std::string reason;
+  std::string outcome = "success";      // success, denied, not_found, invalid, ...
+  std::string detail;
+  std::string request_id;
+  std::string client;
+};
+
+// What a caller can later check against the log (an erasure receipt).
+struct Receipt {
+  int64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string mac_hex;
+};
+
+struct VerifyResult {
+  int64_t entries = 0;
+  bool intact = true;
+  int64_t first_broken_seq = 0;  // when !intact
+  std::string problem;           // when !intact: what is wrong there
+};
+
+// The canonical byte encoding of an entry (seq, time, every text field,
+// key id), as chained. Exposed for tests and for FORMATS.md.
+std::string Canonical(const store::AuditRow& row);
+
+// Outcome name for a failed status: "denied", "not_found", "invalid", ...
+std::string OutcomeFor(const Status& status);
+
+class AuditLog {
+ public:
+  AuditLog(store::Store& store, crypto::KeyringHolder& keys, Clock clock = SystemClock());
+
+  // Appends `entry` inside the current write transaction on `db`.
+  StatusOr<Receipt> Append(store::Database& db, const Entry& entry);
+
+  // Appends `entry` in its own write and waits until it is durable.
+  StatusOr<Receipt> Record(const Entry& entry);
+
+  // Walks the whole chain. intact == false names the first entry whose MAC,
+  // sequence number or key does not hold (or the head that does not match).
+  StatusOr<VerifyResult> Verify() const;
+
+  // Whether `receipt` matches the entry stored at its seq.
+  StatusOr<bool> CheckReceipt(const Receipt& receipt) const;
+
+  uint64_t entries_written() const { return written_.load(); }
+  uint64_t failures() const { return failures_.load(); }
+
+ private:
+  store::Store& store_;
+  crypto::KeyringHolder& keys_;
+  Clock clock_;
+  std::atomic<uint64_t> written_{0};
+  std::atomic<uint64_t> failures_{0};
+};
+
+// Verifies the chain in `db` with `ring` (the CLI opens the file itself).
+StatusOr<VerifyResult> VerifyChain(store::Database& db, const crypto::Keyring& ring);
+
+}  // namespace vault::audit

@@ -1,0 +1,186 @@
+// /v1/customers…: parse, call AccessService, encode. PII arrives only in
+// JSON bodies (never in a path or query) and leaves only in bodies marked
+// Cache-Control: no-store.
+#include "http/routes.h"
+
+namespace vault::http {
+namespace {
+
+using service::ContactField;
+
+Json EncodeView(const service::CustomerView& view) {
+  Json out = {{"id", view.id}, {"created_at", view.created_at}, {"updated_at", view.updated_at}};
+  Json access = Json::object();
+  for (auto [name, fv] : {std::pair{"email", &view.email}, std::pair{"phone", &view.phone},
+                          std::pair{"name", &view.name}}) {
+    access[name] = policy::LevelName(fv->level);
+    if (fv->value) out[name] = *fv->value;
+  }
+  out["access"] = access;
+  return out;
+}
+
+StatusOr<service::CustomerInput> DecodeInput(const Json& body) {
+  service::CustomerInput in;
+  ASSIGN_OR_RETURN(in.email, OptionalString(body, "email"));
+  ASSIGN_OR_RETURN(in.phone, OptionalString(body, "phone"));
+  ASSIGN_OR_RETURN(in.name, OptionalString(body, "name"));
+  return in;
+}
+
+StatusOr<ContactField> DecodeField(const std::string& name) {
+  auto field = policy::ParseField(name);
+  if (!field) {
+    return InvalidArgument("field must be email, phone or name", "field_invalid");
+  }
+  return *field;
+}
+
+// The customer id from the path; never PII, only "cus_" + hex.
+std::string PathId(const httplib::Request& req) {
+  return req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
+}
+
+}  // namespace
+
+void RegisterCustomerRoutes(httplib::Server& server, App& app) {
+  const int depth = app.config.max_json_depth;
+
+  server.Post("/v1/customers", [&app, depth](const httplib::Request& req,
+                                             httplib::Response& res) {
+    Authenticated(app, req, res, "customer.create", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
+      ASSIGN_OR_RETURN(auto input, DecodeInput(body));
+      ASSIGN_OR_RETURN(auto view, app.access->Create(c.who, c.meta, input));
+      WriteJson(res, 201, EncodeView(view));
+      return Status::Ok();
+    });
+  });
+
+  server.Post("/v1/customers/search", [&app, depth](const httplib::Request& req,
+                                                    httplib::Response& res) {
+    Authenticated(app, req, res, "customer.search", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone"}));
+      service::SearchQuery query;
+      ASSIGN_OR_RETURN(query.email, OptionalString(body, "email"));
+      ASSIGN_OR_RETURN(query.phone, OptionalString(body, "phone"));
+      ASSIGN_OR_RETURN(auto views, app.access->Search(c.who, c.meta, query));
+      Json matches = Json::array();
+      for (const auto& v : views) matches.push_back(EncodeView(v));
+      WriteJson(res, 200, {{"matches", matches}});
+      return Status::Ok();
+    });
+  });
+
+  server.Post("/v1/customers/find-or-create", [&app, depth](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    Authenticated(app, req, res, "customer.find_or_create", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
+      ASSIGN_OR_RETURN(auto input, DecodeInput(body));
+      ASSIGN_OR_RETURN(auto result, app.access->FindOrCreate(c.who, c.meta, input));
+      Json out = EncodeView(result.customer);
+      WriteJson(res, result.created ? 201 : 200,
+                {{"customer", out}, {"created", result.created}});
+      return Status::Ok();
+    });
+  });
+
+  server.Post(R"(/v1/customers/([^/]+)/verify)", [&app, depth](const httplib::Request& req,
+                                                               httplib::Response& res) {
+    Authenticated(app, req, res, "customer.verify", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone"}));
+      ASSIGN_OR_RETURN(auto email, OptionalString(body, "email"));
+      ASSIGN_OR_RETURN(auto phone, OptionalString(body, "phone"));
+      if (email.has_value() == phone.has_value()) {
+        return InvalidArgument("verify exactly one of email or phone", "verify_term_invalid");
+      }
+      ContactField field = email ? ContactField::kEmail : ContactField::kPhone;
+      ASSIGN_OR_RETURN(bool match, app.access->Verify(c.who, c.meta, PathId(req), field,
+                                                      email ? *email : *phone));
+      WriteJson(res, 200, {{"match", match}});
+      return Status::Ok();
+    });
+  });
+
+  server.Post(R"(/v1/customers/([^/]+)/reveal)", [&app, depth](const httplib::Request& req,
+                                                               httplib::Response& res) {
+    Authenticated(app, req, res, "customer.reveal", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"fields", "reason"}));
+      ASSIGN_OR_RETURN(auto names, OptionalStringArray(body, "fields"));
+      ASSIGN_OR_RETURN(auto reason, OptionalString(body, "reason"));
+      std::vector<ContactField> fields;
+      for (const auto& n : names.value_or(std::vector<std::string>{})) {
+        ASSIGN_OR_RETURN(ContactField f, DecodeField(n));
+        fields.push_back(f);
+      }
+      ASSIGN_OR_RETURN(auto revealed, app.access->Reveal(c.who, c.meta, PathId(req), fields,
+                                                         reason.value_or("")));
+      for (const auto& role : c.who.roles) app.metrics->CountReveal(role);
+      Json values = Json::object();
+      for (const auto& [k, v] : revealed.values) values[k] = v;
+      WriteJson(res, 200,
+                {{"id", revealed.id},
+                 {"values", values},
+                 {"quota_remaining", revealed.quota_remaining}});
+      return Status::Ok();
+    });
+  });
+
+  server.Get(R"(/v1/customers/([^/]+))", [&app](const httplib::Request& req,
+                                                httplib::Response& res) {
+    Authenticated(app, req, res, "customer.read", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto view, app.access->Get(c.who, c.meta, PathId(req)));
+      WriteJson(res, 200, EncodeView(view));
+      return Status::Ok();
+    });
+  });
+
+  server.Patch(R"(/v1/customers/([^/]+))", [&app, depth](const httplib::Request& req,
+                                                         httplib::Response& res) {
+    Authenticated(app, req, res, "customer.update", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
+      service::CustomerPatch patch;
+      // null removes a field; the service takes "" for that.
+      for (auto [name, slot] : {std::pair{"email", &patch.email},
+                                std::pair{"phone", &patch.phone},
+                                std::pair{"name", &patch.name}}) {
+        auto it = body.find(name);
+        if (it == body.end()) continue;
+        if (it->is_null()) {
+          *slot = "";
+        } else if (it->is_string() && !it->get<std::string>().empty()) {
+          *slot = it->get<std::string>();
+        } else {
+          return InvalidArgument(std::string("\"") + name +
+                                     "\" must be a non-empty string, or null to remove it",
+                                 "invalid_field_type");
+        }
+      }
+      ASSIGN_OR_RETURN(auto view, app.access->Update(c.who, c.meta, PathId(req), patch));
+      WriteJson(res, 200, EncodeView(view));
+      return Status::Ok();
+    });
+  });
+
+  server.Delete(R"(/v1/customers/([^/]+))", [&app](const httplib::Request& req,
+                                                   httplib::Response& res) {
+    Authenticated(app, req, res, "customer.erase", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathId(req)));
+      WriteJson(res, 200,
+                {{"id", receipt.id},
+                 {"erased_at", receipt.erased_at_ms},
+                 {"actor", receipt.actor},
+                 {"audit_seq", receipt.audit.seq},
+                 {"audit_mac", receipt.audit.mac_hex}});
+      return Status::Ok();
+    });
+  });
+}
+
+}  // namespace vault::http

@@ -1,0 +1,379 @@
+#include "service/access_service.h"
+
+#include "crypto/secret_bytes.h"
+#include "policy/masking.h"
+#include "service/contact_normalizer.h"
+
+namespace vault::service {
+namespace {
+
+using policy::Action;
+using policy::Level;
+
+constexpr int64_t kMinuteMs = 60 * 1000;
+constexpr int64_t kHourMs = 60 * kMinuteMs;
+constexpr ContactField kAllContactFields[] = {ContactField::kEmail, ContactField::kPhone,
+                                             ContactField::kName};
+
+std::string Mask(ContactField field, const std::string& value) {
+  switch (field) {
+    case ContactField::kEmail: return policy::MaskEmail(value);
+    case ContactField::kPhone: return policy::MaskPhone(value);
+    case ContactField::kName: return policy::MaskName(value);
+  }
+  return "•••";
+}
+
+const std::optional<std::string>& ValueOf(const Customer& c, ContactField field) {
+  switch (field) {
+    case ContactField::kEmail: return c.email;
+    case ContactField::kPhone: return c.phone;
+    case ContactField::kName: return c.name;
+  }
+  return c.name;
+}
+
+void WipeCustomer(Customer& c) {
+  for (auto* v : {&c.email, &c.phone, &c.name}) {
+    if (*v) crypto::WipeString(**v);
+  }
+}
+
+Status Forbidden(std::string message) {
+  return PermissionDenied(std::move(message), "forbidden");
+}
+
+}  // namespace
+
+AccessService::AccessService(CustomerService& customers, const policy::Policy& policy,
+                             audit::AuditLog& audit, Clock clock)
+    : customers_(customers), policy_(policy), audit_(audit), clock_(clock), lookups_(clock) {}
+
+audit::Entry AccessService::EntryFor(const auth::Principal& who, const RequestMeta& meta,
+                                     std::string_view action,
+                                     std::string_view record_id) const {
+  audit::Entry e;
+  e.principal = who.Label();
+  e.roles = who.RolesString();
+  e.action = std::string(action);
+  e.record_id = std::string(record_id);
+  e.request_id = meta.request_id;
+  e.client = meta.client;
+  return e;
+}
+
+std::string AccessService::FieldLevels(const auth::Principal& who,
+                                       const std::vector<ContactField>& fields) const {
+  std::string out;
+  for (ContactField f : fields) {
+    if (!out.empty()) out.push_back(',');
+    out += std::string(policy::FieldName(f)) + ":" +
+           std::string(policy::LevelName(policy_.FieldLevel(who.roles, f)));
+  }
+  return out;
+}
+
+Status AccessService::Refuse(audit::Entry entry, const Status& failure) {
+  entry.outcome = audit::OutcomeFor(failure);
+  if (entry.detail.empty()) entry.detail = failure.reason();
+  auto recorded = audit_.Record(entry);
+  if (!recorded.ok()) return recorded.status();
+  return failure;
+}
+
+Status AccessService::Authorize(const auth::Principal& who, const RequestMeta& meta,
+                                Action action, std::string_view record_id) {
+  if (policy_.Allows(who.roles, action)) return Status::Ok();
+  return Refuse(EntryFor(who, meta, policy::ActionName(action), record_id),
+                Forbidden("your role may not " + std::string(policy::ActionName(action))));
+}
+
+Status AccessService::CheckLookupRate(const auth::Principal& who, const RequestMeta& meta,
+                                      std::string_view action, std::string_view record_id) {
+  int limit = policy_.LookupsPerMinute(who.roles);
+  if (lookups_.Allow(who.Label(), limit, kMinuteMs)) return Status::Ok();
+  int64_t wait = lookups_.RetryAfterMs(who.Label(), limit, kMinuteMs);
+  return Refuse(EntryFor(who, meta, action, record_id),
+                ResourceExhausted("lookup limit reached (" + std::to_string(limit) +
+                                      " per minute); try again in " +
+                                      std::to_string((wait + 999) / 1000) + " s",
+                                  "lookup_rate_limited"));
+}
+
+Status AccessService::RecordUnauthenticated(const RequestMeta& meta,
+                                            std::string_view action,
+                                            std::string_view detail) {
+  audit::Entry e = EntryFor(auth::Principal{}, meta, action, "");
+  e.outcome = "unauthenticated";
+  e.detail = std::string(detail);
+  return audit_.Record(e).status();
+}
+
+FieldSet AccessService::VisibleFields(const auth::Principal& who) const {
+  FieldSet set;
+  set.email = policy_.FieldLevel(who.roles, ContactField::kEmail) >= Level::kMasked;
+  set.phone = policy_.FieldLevel(who.roles, ContactField::kPhone) >= Level::kMasked;
+  set.name = policy_.FieldLevel(who.roles, ContactField::kName) >= Level::kMasked;
+  return set;
+}
+
+CustomerView AccessService::Render(const auth::Principal& who, const Customer& c) const {
+  CustomerView view;
+  view.id = c.id;
+  view.created_at = c.created_at;
+  view.updated_at = c.updated_at;
+  for (ContactField f : kAllContactFields) {
+    FieldView& fv = f == ContactField::kEmail   ? view.email
+                    : f == ContactField::kPhone ? view.phone
+                                                : view.name;
+    fv.level = policy_.FieldLevel(who.roles, f);
+    const auto& value = ValueOf(c, f);
+    if (fv.level >= Level::kMatch) fv.present = value.has_value();
+    // Plaintext is never in a view: it travels only through Reveal.
+    if (fv.level >= Level::kMasked && value) fv.value = Mask(f, *value);
+  }
+  return view;
+}
+
+StatusOr<CustomerView> AccessService::Create(const auth::Principal& who,
+                                             const RequestMeta& meta,
+                                             const CustomerInput& input) {
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerCreate, ""));
+  audit::Entry entry = EntryFor(who, meta, "customer.create", "");
+  std::vector<ContactField> given;
+  if (input.email) given.push_back(ContactField::kEmail);
+  if (input.phone) given.push_back(ContactField::kPhone);
+  if (input.name) given.push_back(ContactField::kName);
+  entry.fields = FieldLevels(who, given);
+  auto created = customers_.Create(input, [&](store::Database& db, const std::string& id) {
+    audit::Entry e = entry;
+    e.record_id = id;
+    return audit_.Append(db, e).status();
+  });
+  if (!created.ok()) {
+    if (created.status().reason() == "audit_unavailable") return created.status();
+    return Refuse(entry, created.status());
+  }
+  CustomerView view = Render(who, *created);
+  WipeCustomer(*created);
+  return view;
+}
+
+StatusOr<std::vector<CustomerView>> AccessService::Search(const auth::Principal& who,
+                                                          const RequestMeta& meta,
+                                                          const SearchQuery& query) {
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerSearch, ""));
+  audit::Entry entry = EntryFor(who, meta, "customer.search", "");
+  if (query.email.has_value() == query.phone.has_value()) {
+    return Refuse(entry, InvalidArgument("search by exactly one of email or phone",
+                                         "search_term_invalid"));
+  }
+  ContactField field = query.email ? ContactField::kEmail : ContactField::kPhone;
+  entry.fields = FieldLevels(who, {field});
+  if (policy_.FieldLevel(who.roles, field) < Level::kMatch) {
+    return Refuse(entry, Forbidden(std::string("your role may not search by ") +
+                                   ContactFieldName(field)));
+  }
+  RETURN_IF_ERROR(CheckLookupRate(who, meta, "customer.search", ""));
+  auto found = query.email ? customers_.FindByEmail(*query.email, VisibleFields(who))
+                           : customers_.FindByPhone(*query.phone, VisibleFields(who));
+  if (!found.ok()) return Refuse(entry, found.status());
+  std::vector<std::string> ids;
+  std::vector<CustomerView> views;
+  for (auto& c : *found) {
+    ids.push_back(c.id);
+    views.push_back(Render(who, c));
+    WipeCustomer(c);
+  }
+  entry.outcome = views.empty() ? "no_match" : "success";
+  entry.detail = "matches=" + std::to_string(views.size());
+  if (views.size() == 1) entry.record_id = ids[0];
+  Status st = customers_.Touch(ids, [&](store::Database& db) {
+    return audit_.Append(db, entry).status();
+  });
+  if (!st.ok()) {
+    return Unavailable("the audit log cannot be written: " + st.message(),
+                       "audit_unavailable");
+  }
+  return views;
+}
+
+StatusOr<bool> AccessService::Verify(const auth::Principal& who, const RequestMeta& meta,
+                                     std::string_view id, ContactField field,
+                                     std::string_view value) {
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerVerify, id));
+  audit::Entry entry = EntryFor(who, meta, "customer.verify", id);
+  entry.fields = FieldLevels(who, {field});
+  if (field == ContactField::kName || policy_.FieldLevel(who.roles, field) < Level::kMatch) {
+    return Refuse(entry, Forbidden(std::string("your role may not verify ") +
+                                   ContactFieldName(field)));
+  }
+  RETURN_IF_ERROR(CheckLookupRate(who, meta, "customer.verify", id));
+  auto match = customers_.Verify(id, field, value);
+  if (!match.ok()) return Refuse(entry, match.status());
+  entry.outcome = *match ? "match" : "no_match";
+  RETURN_IF_ERROR(audit_.Record(entry).status());
+  return *match;
+}
+
+StatusOr<CustomerView> AccessService::Get(const auth::Principal& who,
+                                          const RequestMeta& meta, std::string_view id) {
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerRead, id));
+  audit::Entry entry = EntryFor(who, meta, "customer.read", id);
+  entry.fields = FieldLevels(who, {kAllContactFields[0], kAllContactFields[1],
+                                   kAllContactFields[2]});
+  auto c = customers_.Get(id, VisibleFields(who));
+  if (!c.ok()) return Refuse(entry, c.status());
+  RETURN_IF_ERROR(audit_.Record(entry).status());
+  CustomerView view = Render(who, *c);
+  WipeCustomer(*c);
+  return view;
+}
+
+StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who,
+                                             const RequestMeta& meta, std::string_view id,
+                                             const std::vector<ContactField>& fields,
+                                             std::string_view reason) {
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerReveal, id));
+  audit::Entry entry = EntryFor(who, meta, "customer.reveal", id);
+  entry.fields = FieldLevels(who, fields);
+  std::string trimmed(reason);
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) {
+    trimmed.pop_back();
+  }
+  size_t start = 0;
+  while (start < trimmed.size() && std::isspace(static_cast<unsigned char>(trimmed[start]))) {
+    ++start;
+  }
+  trimmed.erase(0, start);
+  if (trimmed.empty() || trimmed.size() > 200 || !IsValidUtf8(trimmed)) {
+    return Refuse(entry, InvalidArgument("a reveal needs a reason of 1 to 200 characters",
+                                         "reason_required"));
+  }
+  entry.reason = trimmed;
+  if (fields.empty()) {
+    return Refuse(entry, InvalidArgument("name at least one field to reveal",
+                                         "fields_required"));
+  }
+  for (ContactField f : fields) {
+    if (policy_.FieldLevel(who.roles, f) < Level::kPlaintext) {
+      return Refuse(entry, Forbidden(std::string("your role may not reveal ") +
+                                     ContactFieldName(f)));
+    }
+  }
+  FieldSet wanted = FieldSet::None();
+  for (ContactField f : fields) {
+    if (f == ContactField::kEmail) wanted.email = true;
+    if (f == ContactField::kPhone) wanted.phone = true;
+    if (f == ContactField::kName) wanted.name = true;
+  }
+  auto c = customers_.Get(id, wanted);
+  if (!c.ok()) return Refuse(entry, c.status());
+
+  // The quota check and the entry share one transaction, so two concurrent
+  // reveals cannot both take the last unit; the entry is durable before any
+  // plaintext leaves this function.
+  int quota = policy_.RevealQuotaPerHour(who.roles);
+  int64_t used = 0;
+  Status st = customers_.Touch({}, [&](store::Database& db) -> Status {
+    ASSIGN_OR_RETURN(used, store::CountReveals(db, who.Label(), clock_() - kHourMs));
+    if (used >= quota) {
+      return ResourceExhausted("reveal quota spent (" + std::to_string(quota) +
+                                   " per hour)",
+                               "reveal_quota_exceeded");
+    }
+    return audit_.Append(db, entry).status();
+  });
+  if (!st.ok()) {
+    WipeCustomer(*c);
+    if (st.reason() == "reveal_quota_exceeded") return Refuse(entry, st);
+    return Unavailable("the audit log cannot be written: " + st.message(),
+                       "audit_unavailable");
+  }
+  RevealResult result;
+  result.id = c->id;
+  result.quota_remaining = static_cast<int>(std::max<int64_t>(0, quota - used - 1));
+  for (ContactField f : fields) {
+    const auto& v = ValueOf(*c, f);
+    if (v) result.values[ContactFieldName(f)] = *v;
+  }
+  WipeCustomer(*c);
+  return result;
+}
+
+StatusOr<CustomerView> AccessService::Update(const auth::Principal& who,
+                                             const RequestMeta& meta, std::string_view id,
+                                             const CustomerPatch& patch) {
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerUpdate, id));
+  audit::Entry entry = EntryFor(who, meta, "customer.update", id);
+  std::vector<ContactField> changed;
+  if (patch.email) changed.push_back(ContactField::kEmail);
+  if (patch.phone) changed.push_back(ContactField::kPhone);
+  if (patch.name) changed.push_back(ContactField::kName);
+  entry.fields = FieldLevels(who, changed);
+  if (changed.empty()) {
+    return Refuse(entry, InvalidArgument("nothing to update", "patch_empty"));
+  }
+  auto updated = customers_.Update(id, patch, [&](store::Database& db, const std::string&) {
+    return audit_.Append(db, entry).status();
+  });
+  if (!updated.ok()) {
+    if (updated.status().reason() == "audit_unavailable") return updated.status();
+    return Refuse(entry, updated.status());
+  }
+  CustomerView view = Render(who, *updated);
+  WipeCustomer(*updated);
+  return view;
+}
+
+StatusOr<ErasureReceipt> AccessService::Erase(const auth::Principal& who,
+                                              const RequestMeta& meta,
+                                              std::string_view id) {
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerErase, id));
+  audit::Entry entry = EntryFor(who, meta, "customer.erase", id);
+  entry.fields = "email,phone,name";
+  ErasureReceipt receipt;
+  Status st = customers_.Erase(id, [&](store::Database& db, const std::string&) -> Status {
+    ASSIGN_OR_RETURN(receipt.audit, audit_.Append(db, entry));
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    if (st.reason() == "audit_unavailable") return st;
+    return Refuse(entry, st);
+  }
+  receipt.id = std::string(id);
+  receipt.erased_at_ms = receipt.audit.time_ms;
+  receipt.actor = who.Label();
+  return receipt;
+}
+
+StatusOr<FindOrCreateResult> AccessService::FindOrCreate(const auth::Principal& who,
+                                                         const RequestMeta& meta,
+                                                         const CustomerInput& input) {
+  if (!policy_.Allows(who.roles, Action::kCustomerSearch)) {
+    return Authorize(who, meta, Action::kCustomerSearch, "");
+  }
+  if (!input.email && !input.phone) {
+    return Refuse(EntryFor(who, meta, "customer.find_or_create", ""),
+                  InvalidArgument("a customer needs an email or a phone number",
+                                  "contact_required"));
+  }
+  SearchQuery query;
+  if (input.email) {
+    query.email = input.email;
+  } else {
+    query.phone = input.phone;
+  }
+  ASSIGN_OR_RETURN(auto matches, Search(who, meta, query));
+  if (!matches.empty()) return FindOrCreateResult{matches.front(), false};
+  auto created = Create(who, meta, input);
+  if (!created.ok() && created.status().code() == StatusCode::kAlreadyExists && input.email) {
+    // Lost a race with another terminal creating the same customer.
+    ASSIGN_OR_RETURN(matches, Search(who, meta, query));
+    if (!matches.empty()) return FindOrCreateResult{matches.front(), false};
+  }
+  if (!created.ok()) return created.status();
+  return FindOrCreateResult{*created, true};
+}
+
+}  // namespace vault::service

@@ -1,0 +1,137 @@
+// AccessService: the customer operations as a principal may perform them.
+// For each call it asks the policy whether the principal's roles allow the
+// action, applies per-principal limits (lookups per minute, reveals per hour),
+// renders every field at the caller's level (absent, masked, or, through an
+// explicit reveal with a reason, plaintext), and records exactly one audit
+// entry: in the same transaction as a change, durable before a reveal's
+// plaintext is returned, and for refusals too. No plaintext value ever goes
+// into an entry. HTTP handlers call this and only encode its results.
+//
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "auth/principal.h"
+#include "common/clock.h"
+#include "common/rate_limiter.h"
+#include "common/status.h"
+#include "policy/policy.h"
+#include "service/customer_service.h"
+
+namespace vault::service {
+
+// Where a request came from, for the audit.
+struct RequestMeta {
+  std::string request_id;
+  std::string client;
+};
+
+// One field as the caller may see it.
+struct FieldView {
+  policy::Level level = policy::Level::kNone;
+  bool present = false;             // shown only from `match` up
+  std::optional<std::string> value; // masked, from `masked` up
+};
+
+struct CustomerView {
+  std::string id;
+  FieldView email, phone, name;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+struct SearchQuery {
+  std::optional<std::string> email;
+  std::optional<std::string> phone;
+};
+
+struct RevealResult {
+  std::string id;
+  std::map<std::string, std::string> values;  // field name -> plaintext
+  int quota_remaining = 0;
+};
+
+struct ErasureReceipt {
+  std::string id;
+  int64_t erased_at_ms = 0;
+  std::string actor;
+  audit::Receipt audit;
+};
+
+struct FindOrCreateResult {
+  CustomerView customer;
+  bool created = false;
+};
+
+class AccessService {
+ public:
+  AccessService(CustomerService& customers, const policy::Policy& policy,
+                audit::AuditLog& audit, Clock clock = SystemClock());
+
+  StatusOr<CustomerView> Create(const auth::Principal& who, const RequestMeta& meta,
+                                const CustomerInput& input);
+  // Exactly one of email or phone. Every match, at the caller's level.
+  StatusOr<std::vector<CustomerView>> Search(const auth::Principal& who,
+                                             const RequestMeta& meta,
+                                             const SearchQuery& query);
+  StatusOr<bool> Verify(const auth::Principal& who, const RequestMeta& meta,
+                        std::string_view id, ContactField field, std::string_view value);
+  StatusOr<CustomerView> Get(const auth::Principal& who, const RequestMeta& meta,
+                             std::string_view id);
+  // PermissionDenied naming the first field not at `plaintext` for the role;
+  // InvalidArgument for a missing or over-long reason; ResourceExhausted once
+  // the hourly quota is spent.
+  StatusOr<RevealResult> Reveal(const auth::Principal& who, const RequestMeta& meta,
+                                std::string_view id, const std::vector<ContactField>& fields,
+                                std::string_view reason);
+  StatusOr<CustomerView> Update(const auth::Principal& who, const RequestMeta& meta,
+                                std::string_view id, const CustomerPatch& patch);
+  StatusOr<ErasureReceipt> Erase(const auth::Principal& who, const RequestMeta& meta,
+                                 std::string_view id);
+  // The customer with this email (else phone), or a new one.
+  StatusOr<FindOrCreateResult> FindOrCreate(const auth::Principal& who,
+                                            const RequestMeta& meta,
+                                            const CustomerInput& input);
+
+  // Renders `c` (already decrypted as needed) at `who`'s levels.
+  CustomerView Render(const auth::Principal& who, const Customer& c) const;
+  // The fields `who` may see at `masked` or above (what to decrypt).
+  FieldSet VisibleFields(const auth::Principal& who) const;
+
+  // Records a refusal that happened before a principal was known (bad token).
+  Status RecordUnauthenticated(const RequestMeta& meta, std::string_view action,
+                               std::string_view detail);
+
+  // "email:masked,phone:masked,name:masked" for the audit.
+  std::string FieldLevels(const auth::Principal& who,
+                          const std::vector<ContactField>& fields) const;
+
+  audit::AuditLog& audit() { return audit_; }
+  const policy::Policy& policy() const { return policy_; }
+
+ private:
+  audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta,
+                        std::string_view action, std::string_view record_id) const;
+  // Checks the action; on refusal records the entry and returns the error.
+  Status Authorize(const auth::Principal& who, const RequestMeta& meta,
+                   policy::Action action, std::string_view record_id);
+  // Records `entry` with `failure`'s outcome and returns `failure` (or the
+  // audit's own failure, which wins: fail closed).
+  Status Refuse(audit::Entry entry, const Status& failure);
+  Status CheckLookupRate(const auth::Principal& who, const RequestMeta& meta,
+                         std::string_view action, std::string_view record_id);
+
+  CustomerService& customers_;
+  const policy::Policy& policy_;
+  audit::AuditLog& audit_;
+  Clock clock_;
+  RateLimiter lookups_;
+};
+
+}  // namespace vault::service

@@ -1,0 +1,74 @@
+// AdminService: employees, service accounts, API tokens and the audit log, as
+// a principal may manage them. Checks the policy's admin.* and audit.read
+// actions and records one audit entry per call, in the same transaction as
+// the change. Admins never see customer data through any of these calls.
+// Thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "auth/auth_service.h"
+#include "auth/principal.h"
+#include "policy/policy.h"
+#include "service/access_service.h"
+#include "store/audit_tables.h"
+
+namespace vault::service {
+
+class AdminService {
+ public:
+  AdminService(auth::AuthService& auth, const policy::Policy& policy, audit::AuditLog& audit,
+               store::Store& store);
+
+  StatusOr<std::vector<store::EmployeeRow>> ListEmployees(const auth::Principal& who,
+                                                          const RequestMeta& meta);
+  StatusOr<store::EmployeeRow> CreateEmployee(const auth::Principal& who,
+                                              const RequestMeta& meta,
+                                              const auth::NewEmployee& employee);
+  StatusOr<store::EmployeeRow> UpdateEmployee(const auth::Principal& who,
+                                              const RequestMeta& meta,
+                                              std::string_view username,
+                                              const auth::EmployeePatch& patch);
+
+  StatusOr<std::vector<store::ServiceAccountRow>> ListServiceAccounts(
+      const auth::Principal& who, const RequestMeta& meta);
+  StatusOr<store::ServiceAccountRow> CreateServiceAccount(
+      const auth::Principal& who, const RequestMeta& meta, std::string_view name,
+      const std::vector<std::string>& roles);
+
+  StatusOr<std::vector<store::TokenRow>> ListTokens(const auth::Principal& who,
+                                                    const RequestMeta& meta);
+  StatusOr<auth::IssuedToken> IssueToken(const auth::Principal& who, const RequestMeta& meta,
+                                         std::string_view kind, std::string_view name,
+                                         std::string_view description,
+                                         std::optional<int64_t> expires_at_ms);
+  Status RevokeToken(const auth::Principal& who, const RequestMeta& meta,
+                     std::string_view token_id);
+
+  StatusOr<std::vector<store::AuditRow>> QueryAudit(const auth::Principal& who,
+                                                    const RequestMeta& meta,
+                                                    const store::AuditQuery& query);
+  StatusOr<audit::VerifyResult> VerifyAudit(const auth::Principal& who,
+                                            const RequestMeta& meta);
+
+ private:
+  audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta,
+                        std::string_view action, std::string_view target) const;
+  Status Authorize(const auth::Principal& who, const RequestMeta& meta,
+                   policy::Action action, std::string_view audit_action,
+                   std::string_view target);
+  Status Refuse(audit::Entry entry, const Status& failure);
+  // Records a read-only admin action (listing) as durable before returning.
+  Status RecordRead(const auth::Principal& who, const RequestMeta& meta,
+                    std::string_view action, std::string_view detail);
+
+  auth::AuthService& auth_;
+  const policy::Policy& policy_;
+  audit::AuditLog& audit_;
+  store::Store& store_;
+};
+
+}  // namespace vault::service

@@ -1,0 +1,108 @@
+#include "crypto/secret_bytes.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <type_traits>
+
+namespace vault::crypto {
+namespace {
+
+// Secrets are never copied by accident.
+static_assert(!std::is_copy_constructible_v<SecretBytes>);
+static_assert(!std::is_copy_assignable_v<SecretBytes>);
+static_assert(std::is_nothrow_move_constructible_v<SecretBytes>);
+static_assert(std::is_nothrow_move_assignable_v<SecretBytes>);
+// No implicit conversion from a size or a string.
+static_assert(!std::is_convertible_v<size_t, SecretBytes>);
+static_assert(!std::is_convertible_v<std::string, SecretBytes>);
+static_assert(!std::is_convertible_v<std::string_view, SecretBytes>);
+
+TEST(SecretBytesTest, DefaultIsEmpty) {
+  SecretBytes s;
+  EXPECT_TRUE(s.empty());
+  EXPECT_EQ(s.size(), 0u);
+  EXPECT_EQ(s.ExposeSecret(), "");
+}
+
+TEST(SecretBytesTest, SizedIsZeroed) {
+  SecretBytes s(48);
+  ASSERT_EQ(s.size(), 48u);
+  EXPECT_EQ(s.ExposeSecret(), std::string(48, '\0'));
+}
+
+TEST(SecretBytesTest, RandomHasRequestedSizeAndDiffers) {
+  SecretBytes a = SecretBytes::Random(32);
+  SecretBytes b = SecretBytes::Random(32);
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_EQ(b.size(), 32u);
+  EXPECT_FALSE(a.Equals(b));
+  EXPECT_NE(a.ExposeSecret(), std::string(32, '\0'));
+  EXPECT_EQ(SecretBytes::Random(1).size(), 1u);
+  EXPECT_TRUE(SecretBytes::Random(0).empty());
+}
+
+TEST(SecretBytesTest, CopyFromCopiesBytes) {
+  std::string source("k\0e\xffy", 5);
+  SecretBytes s = SecretBytes::CopyFrom(source);
+  EXPECT_EQ(s.size(), 5u);
+  EXPECT_EQ(s.ExposeSecret(), source);
+  // An independent copy: the caller may wipe its own.
+  EXPECT_NE(static_cast<const void*>(s.data()),
+            static_cast<const void*>(source.data()));
+  source[0] = 'X';
+  EXPECT_EQ(s.ExposeSecret()[0], 'k');
+  EXPECT_TRUE(SecretBytes::CopyFrom("").empty());
+}
+
+TEST(SecretBytesTest, EqualsComparesEveryByteAndTheSize) {
+  std::string bytes(32, '\x42');
+  SecretBytes a = SecretBytes::CopyFrom(bytes);
+  EXPECT_TRUE(a.Equals(SecretBytes::CopyFrom(bytes)));
+  EXPECT_TRUE(a.Equals(a));
+  // A difference in any position, first to last, is seen.
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string other = bytes;
+    other[i] = '\x43';
+    EXPECT_FALSE(a.Equals(SecretBytes::CopyFrom(other))) << i;
+  }
+  // A prefix is not equal, nor a longer value.
+  EXPECT_FALSE(a.Equals(SecretBytes::CopyFrom(bytes.substr(0, 31))));
+  EXPECT_FALSE(a.Equals(SecretBytes::CopyFrom(bytes + '\x42')));
+  EXPECT_FALSE(a.Equals(SecretBytes()));
+  EXPECT_TRUE(SecretBytes().Equals(SecretBytes()));
+}
+
+TEST(SecretBytesTest, MoveConstructLeavesSourceEmpty) {
+  SecretBytes a = SecretBytes::CopyFrom("secret");
+  const unsigned char* where = a.data();
+  SecretBytes b(std::move(a));
+  EXPECT_EQ(b.ExposeSecret(), "secret");
+  EXPECT_EQ(b.data(), where);  // Moved, not copied.
+  EXPECT_TRUE(a.empty());      // NOLINT(bugprone-use-after-move): the contract.
+  EXPECT_EQ(a.data(), nullptr);
+}
+
+TEST(SecretBytesTest, MoveAssignLeavesSourceEmpty) {
+  SecretBytes a = SecretBytes::CopyFrom("secret");
+  SecretBytes b = SecretBytes::CopyFrom("older value");
+  b = std::move(a);
+  EXPECT_EQ(b.ExposeSecret(), "secret");
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the contract.
+  EXPECT_EQ(a.data(), nullptr);
+  // The emptied source is reusable.
+  a = SecretBytes::CopyFrom("again");
+  EXPECT_EQ(a.ExposeSecret(), "again");
+}
+
+TEST(SecretBytesTest, WipeStringClears) {
+  std::string plaintext = "alice@example.com";
+  WipeString(plaintext);
+  EXPECT_TRUE(plaintext.empty());
+  std::string empty;
+  WipeString(empty);
+  EXPECT_TRUE(empty.empty());
+}
+
+}  // namespace
+}  // namespace vault::crypto

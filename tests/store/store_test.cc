@@ -1,0 +1,466 @@
+#include "store/store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/vault_tables.h"
+#include "support/test_vault.h"
+
+namespace vault::store {
+namespace {
+
+using ::testing::HasSubstr;
+using vault::testing::TempDir;
+
+constexpr char kTablesSql[] =
+    "SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name";
+
+std::unique_ptr<Store> OpenStore(const std::string& path, int max_batch = 512) {
+  StoreOptions options;
+  options.path = path;
+  options.max_batch = max_batch;
+  auto store = Store::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+std::unique_ptr<Database> OpenDb(const std::string& path,
+                                 Database::Mode mode = Database::Mode::kReadWrite) {
+  auto db = Database::Open(path, mode);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+std::vector<std::string> SchemaObjects(Database& db) {
+  std::vector<std::string> names;
+  auto st = db.Prepare(kTablesSql);
+  EXPECT_TRUE(st.ok());
+  for (;;) {
+    auto more = st->Step();
+    EXPECT_TRUE(more.ok());
+    if (!more.ok() || !*more) break;
+    names.push_back(st->ColumnText(0));
+  }
+  return names;
+}
+
+std::optional<std::string> ReadMeta(Store& store, const std::string& key) {
+  std::optional<std::string> value;
+  Status st = store.Read([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(value, GetMeta(db, key));
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return value;
+}
+
+int64_t CountMeta(Database& db) {
+  auto st = db.Prepare("SELECT COUNT(*) FROM meta");
+  EXPECT_TRUE(st.ok());
+  auto row = st->Step();
+  EXPECT_TRUE(row.ok() && *row);
+  return st->ColumnInt(0);
+}
+
+// --- Migrations ---
+
+TEST(StoreTest, MigrationsCreateTheCoreTables) {
+  TempDir dir;
+  auto db = OpenDb(dir.path() + "/m.db");
+  ASSERT_NE(db, nullptr);
+  auto before = SchemaVersion(*db);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(*before, 0);
+  ASSERT_TRUE(ApplyMigrations(*db).ok());
+  auto after = SchemaVersion(*db);
+  ASSERT_TRUE(after.ok());
+  EXPECT_GE(Store::LatestSchemaVersion(), 1);
+  EXPECT_EQ(*after, Store::LatestSchemaVersion());
+  auto objects = SchemaObjects(*db);
+  for (const char* name : {"meta", "keyring", "customers", "customers_by_email"}) {
+    EXPECT_THAT(objects, ::testing::Contains(name));
+  }
+}
+
+TEST(StoreTest, MigrationsRunTwiceAreANoOp) {
+  TempDir dir;
+  std::string path = dir.path() + "/twice.db";
+  auto db = OpenDb(path);
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(ApplyMigrations(*db).ok());
+  ASSERT_TRUE(SetMeta(*db, "survivor", "still here").ok());
+  auto objects = SchemaObjects(*db);
+
+  Status again = ApplyMigrations(*db);
+  ASSERT_TRUE(again.ok()) << again.ToString();
+  EXPECT_EQ(*SchemaVersion(*db), Store::LatestSchemaVersion());
+  EXPECT_EQ(SchemaObjects(*db), objects);
+  auto value = GetMeta(*db, "survivor");
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(value->value_or(""), "still here");
+  // No transaction was left open by the no-op path.
+  EXPECT_NE(sqlite3_get_autocommit(db->raw()), 0);
+  db.reset();
+
+  // And through Store::Open, twice in a row.
+  for (int i = 0; i < 2; ++i) {
+    auto store = OpenStore(path);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(ReadMeta(*store, "survivor").value_or(""), "still here");
+  }
+  auto check = OpenDb(path);
+  ASSERT_NE(check, nullptr);
+  EXPECT_EQ(*SchemaVersion(*check), Store::LatestSchemaVersion());
+  EXPECT_EQ(SchemaObjects(*check), objects);
+  EXPECT_EQ(CountMeta(*check), 1);
+}
+
+TEST(StoreTest, SchemaNewerThanBinaryIsRefused) {
+  TempDir dir;
+  std::string path = dir.path() + "/future.db";
+  int future = Store::LatestSchemaVersion() + 1;
+  {
+    auto db = OpenDb(path);
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(ApplyMigrations(*db).ok());
+    ASSERT_TRUE(db->Execute("PRAGMA user_version = " + std::to_string(future)).ok());
+  }
+  {
+    auto db = OpenDb(path);
+    ASSERT_NE(db, nullptr);
+    Status st = ApplyMigrations(*db);
+    EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+    EXPECT_EQ(st.reason(), "schema_too_new");
+    EXPECT_THAT(st.message(), HasSubstr("newer"));
+  }
+  StoreOptions options;
+  options.path = path;
+  auto store = Store::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.status().reason(), "schema_too_new");
+  EXPECT_THAT(store.status().message(), HasSubstr("newer"));
+  // Refusing leaves the file's version alone.
+  auto db = OpenDb(path);
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(*SchemaVersion(*db), future);
+}
+
+// --- Writes and reads ---
+
+TEST(StoreTest, ReadSeesCommittedData) {
+  TempDir dir;
+  auto store = OpenStore(dir.path() + "/rw.db");
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(ReadMeta(*store, "k"), std::nullopt);
+  ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "k", "v1"); }).ok());
+  EXPECT_EQ(ReadMeta(*store, "k").value_or(""), "v1");
+  ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "k", "v2"); }).ok());
+  EXPECT_EQ(ReadMeta(*store, "k").value_or(""), "v2");
+}
+
+TEST(StoreTest, ReadDoesNotSeeAWriteBeforeItCommits) {
+  TempDir dir;
+  auto store = OpenStore(dir.path() + "/iso.db");
+  ASSERT_NE(store, nullptr);
+  std::optional<std::string> seen_inside = "unset";
+  Status st = store->Write([&](Database& db) -> Status {
+    RETURN_IF_ERROR(SetMeta(db, "pending", "x"));
+    // A reader connection while the writer's transaction is still open.
+    return store->Read([&](Database& reader) -> Status {
+      ASSIGN_OR_RETURN(seen_inside, GetMeta(reader, "pending"));
+      return Status::Ok();
+    });
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(seen_inside, std::nullopt);
+  EXPECT_EQ(ReadMeta(*store, "pending").value_or(""), "x");
+}
+
+TEST(StoreTest, FailedWriteIsRolledBack) {
+  TempDir dir;
+  auto store = OpenStore(dir.path() + "/fail.db");
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "before", "1"); }).ok());
+  Status st = store->Write([](Database& db) -> Status {
+    RETURN_IF_ERROR(SetMeta(db, "doomed.a", "1"));
+    RETURN_IF_ERROR(SetMeta(db, "before", "overwritten"));
+    RETURN_IF_ERROR(SetMeta(db, "doomed.b", "1"));
+    return InvalidArgument("changed my mind", "test_failure");
+  });
+  // The caller gets fn's own error, unchanged.
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.reason(), "test_failure");
+  EXPECT_EQ(ReadMeta(*store, "doomed.a"), std::nullopt);
+  EXPECT_EQ(ReadMeta(*store, "doomed.b"), std::nullopt);
+  EXPECT_EQ(ReadMeta(*store, "before").value_or(""), "1");
+  // The writer is still usable.
+  ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "after", "1"); }).ok());
+  EXPECT_EQ(ReadMeta(*store, "after").value_or(""), "1");
+}
+
+TEST(StoreTest, WriteFailingOnASqlErrorIsRolledBack) {
+  TempDir dir;
+  auto store = OpenStore(dir.path() + "/sqlfail.db");
+  ASSERT_NE(store, nullptr);
+  Status st = store->Write([](Database& db) -> Status {
+    RETURN_IF_ERROR(SetMeta(db, "half", "1"));
+    // Violates keyring's CHECK (id > 0).
+    return db.Execute(
+        "INSERT INTO keyring (id, purpose, state, wrapped, created_at) "
+        "VALUES (0, 'data', 'active', x'00', 0)");
+  });
+  EXPECT_EQ(st.code(), StatusCode::kAborted) << st.ToString();
+  EXPECT_EQ(ReadMeta(*store, "half"), std::nullopt);
+}
+
+// Many writers at once: every successful write lands, every failed one
+// leaves nothing behind even when it shared a batch (one transaction) with
+// successful ones, and the writer batches (fewer commits than writes).
+TEST(StoreTest, ConcurrentWritesAreGroupCommitted) {
+  TempDir dir;
+  std::string path = dir.path() + "/group.db";
+  auto store = OpenStore(path);
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kWrites = 200;
+  constexpr int kFailEvery = 7;
+
+  std::mutex mu;
+  // batch number (commits before the fn ran) -> {ok count, failed count}
+  std::map<uint64_t, std::pair<int, int>> batches;
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        std::string key = "t" + std::to_string(t) + ".w" + std::to_string(i);
+        bool fail = (i % kFailEvery) == 3;
+        Status st = store->Write([&](Database& db) -> Status {
+          uint64_t batch = store->Stats().commits;
+          RETURN_IF_ERROR(SetMeta(db, key, std::to_string(t * kWrites + i)));
+          {
+            std::lock_guard lock(mu);
+            auto& counts = batches[batch];
+            (fail ? counts.second : counts.first)++;
+          }
+          if (fail) return Aborted("test says no", "test_failure");
+          return Status::Ok();
+        });
+        if (st.ok() == fail) unexpected++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(unexpected.load(), 0);
+
+  int expected_ok = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kWrites; ++i) {
+      if ((i % kFailEvery) != 3) ++expected_ok;
+    }
+  }
+  int found = 0, leaked = 0;
+  Status st = store->Read([&](Database& db) -> Status {
+    for (int t = 0; t < kThreads; ++t) {
+      for (int i = 0; i < kWrites; ++i) {
+        std::string key = "t" + std::to_string(t) + ".w" + std::to_string(i);
+        ASSIGN_OR_RETURN(auto value, GetMeta(db, key));
+        if ((i % kFailEvery) == 3) {
+          if (value) ++leaked;
+        } else if (value == std::to_string(t * kWrites + i)) {
+          ++found;
+        }
+      }
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(found, expected_ok);
+  EXPECT_EQ(leaked, 0);
+
+  StoreStats stats = store->Stats();
+  EXPECT_EQ(stats.writes, static_cast<uint64_t>(kThreads * kWrites));
+  EXPECT_LT(stats.commits, stats.writes) << "no batching happened";
+  EXPECT_EQ(stats.failed_commits, 0u);
+  EXPECT_EQ(std::accumulate(stats.batch_size_buckets.begin(),
+                            stats.batch_size_buckets.end(), uint64_t{0}),
+            stats.commits);
+  // Some batch held both a failed and a successful write: the failure was
+  // undone inside a transaction that still committed the others.
+  bool mixed = false;
+  for (const auto& [batch, counts] : batches) {
+    if (counts.first > 0 && counts.second > 0) mixed = true;
+  }
+  EXPECT_TRUE(mixed);
+
+  // Everything is durable: a fresh connection on the file sees it.
+  store.reset();
+  auto db = OpenDb(path, Database::Mode::kReadOnly);
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(CountMeta(*db), expected_ok);
+}
+
+// A write that fills the disk makes SQLite roll back the whole transaction,
+// not just that write's savepoint. Whatever the batching, a Write that
+// reports an error must leave nothing behind and a Write that reports OK
+// must be durable: no write may commit on its own after the batch's
+// transaction is gone, nor be reported failed when it landed.
+TEST(StoreTest, DiskFullInABatchNeverMisreportsOtherWrites) {
+  TempDir dir;
+  std::string path = dir.path() + "/full.db";
+  auto store = OpenStore(path);
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kWrites = 40;
+  std::vector<std::vector<Status>> results(kThreads, std::vector<Status>(kWrites));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        std::string key = std::to_string(t) + "." + std::to_string(i);
+        bool fill = (i % 10) == 5;
+        results[t][i] = store->Write([&](Database& db) -> Status {
+          RETURN_IF_ERROR(SetMeta(db, key, "v"));
+          if (!fill) return Status::Ok();
+          // Cap the file at its current size, then grow it.
+          RETURN_IF_ERROR(db.Execute("PRAGMA max_page_count = 1"));
+          Status st = db.Execute(
+              "INSERT INTO meta (key, value) VALUES ('big." + key +
+              "', randomblob(200000))");
+          db.Execute("PRAGMA max_page_count = 1073741823").IgnoreError();
+          return st;
+        });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  int full = 0, inconsistent = 0;
+  Status st = store->Read([&](Database& db) -> Status {
+    for (int t = 0; t < kThreads; ++t) {
+      for (int i = 0; i < kWrites; ++i) {
+        std::string key = std::to_string(t) + "." + std::to_string(i);
+        ASSIGN_OR_RETURN(auto value, GetMeta(db, key));
+        const Status& result = results[t][i];
+        if (result.code() == StatusCode::kResourceExhausted) ++full;
+        if (result.ok() != value.has_value()) {
+          ++inconsistent;
+          ADD_FAILURE() << key << " returned " << result.ToString() << " but is "
+                        << (value ? "present" : "absent");
+        }
+        if ((i % 10) == 5) EXPECT_FALSE(result.ok()) << key;
+      }
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(inconsistent, 0);
+  EXPECT_GE(full, kThreads * kWrites / 10);
+  // The store keeps working afterwards.
+  ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "after", "1"); }).ok());
+  EXPECT_EQ(ReadMeta(*store, "after").value_or(""), "1");
+}
+
+TEST(StoreTest, SingleWritesAreOneCommitEach) {
+  TempDir dir;
+  auto store = OpenStore(dir.path() + "/single.db");
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        store->Write([&](Database& db) { return SetMeta(db, std::to_string(i), "v"); })
+            .ok());
+  }
+  StoreStats stats = store->Stats();
+  EXPECT_EQ(stats.commits, 3u);
+  EXPECT_EQ(stats.writes, 3u);
+  ASSERT_FALSE(stats.batch_size_buckets.empty());
+  EXPECT_EQ(stats.batch_size_buckets[0], 3u);  // three batches of size 1
+}
+
+TEST(StoreTest, MaxBatchBoundsABatch) {
+  TempDir dir;
+  auto store = OpenStore(dir.path() + "/bounded.db", /*max_batch=*/2);
+  ASSERT_NE(store, nullptr);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        std::string key = std::to_string(t) + "." + std::to_string(i);
+        EXPECT_TRUE(store->Write([&](Database& db) { return SetMeta(db, key, "v"); }).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  StoreStats stats = store->Stats();
+  EXPECT_EQ(stats.writes, 200u);
+  EXPECT_GE(stats.commits, 100u);
+  // Only the <=1 and <=2 buckets are used.
+  for (size_t b = 2; b < stats.batch_size_buckets.size(); ++b) {
+    EXPECT_EQ(stats.batch_size_buckets[b], 0u) << "bucket " << b;
+  }
+}
+
+// --- Backup ---
+
+TEST(StoreTest, BackupHoldsTheSameRows) {
+  TempDir dir;
+  auto store = OpenStore(dir.path() + "/live.db");
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store
+                  ->Write([](Database& db) -> Status {
+                    for (int i = 0; i < 100; ++i) {
+                      RETURN_IF_ERROR(
+                          SetMeta(db, "row" + std::to_string(i), "value" + std::to_string(i)));
+                    }
+                    return Status::Ok();
+                  })
+                  .ok());
+  std::string dest = dir.path() + "/backup.db";
+  Status st = store->Backup(dest);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  // A change after the backup is not in it.
+  ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "later", "x"); }).ok());
+
+  struct stat info {};
+  ASSERT_EQ(::stat(dest.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+
+  auto backup = OpenDb(dest, Database::Mode::kReadOnly);
+  ASSERT_NE(backup, nullptr);
+  EXPECT_EQ(*SchemaVersion(*backup), Store::LatestSchemaVersion());
+  EXPECT_EQ(CountMeta(*backup), 100);
+  for (int i = 0; i < 100; ++i) {
+    auto value = GetMeta(*backup, "row" + std::to_string(i));
+    ASSERT_TRUE(value.ok());
+    EXPECT_EQ(value->value_or(""), "value" + std::to_string(i));
+  }
+  auto later = GetMeta(*backup, "later");
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(*later, std::nullopt);
+  // The backup is a sound database, and opens as a store of its own.
+  {
+    auto check = backup->Prepare("PRAGMA integrity_check");
+    ASSERT_TRUE(check.ok());
+    ASSERT_TRUE(check->Step().ok());
+    EXPECT_EQ(check->ColumnText(0), "ok");
+  }  // statements end before their connection
+  backup.reset();
+  auto reopened = OpenStore(dest);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(ReadMeta(*reopened, "row42").value_or(""), "value42");
+}
+
+}  // namespace
+}  // namespace vault::store
