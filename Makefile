@@ -8,6 +8,7 @@ CONFIG ?= config/vault.toml
 
 deps:
 	@scripts/install-deps.sh
+	@scripts/install-js-deps.sh
 
 build: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
