@@ -17,6 +17,7 @@
 #include "api_client.h"
 #include "audit/audit_log.h"
 #include "common/embedded_resources.h"
+#include "common/file_lock.h"
 #include "auth/auth_service.h"
 #include "crypto/util.h"
 #include "http/dev_cert.h"
@@ -146,6 +147,47 @@ int64_t ParseSince(const std::string& text) {
   return static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
+// Prints rotation progress once, or until the job ends with --watch: a
+// live bar on a terminal, one plain line a second otherwise.
+template <typename Run>
+int WatchRotation(Run& run, bool watch) {
+  bool tty = ::isatty(STDOUT_FILENO) == 1;
+  for (;;) {
+    auto r = run("GET", "/v1/admin/keys/rotation", nullptr);
+    if (!r.ok()) return Fail(r.status().message());
+    const json& p = r->body;
+    std::string state = p.value("state", "none");
+    if (state == "none") {
+      std::printf("no rotation has run\n");
+      return 0;
+    }
+    int64_t done = p.value("done", int64_t{0});
+    int64_t total = p.value("total", int64_t{0});
+    double rate = p.value("rate_per_second", 0.0);
+    double eta = p.value("eta_seconds", 0.0);
+    double frac = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+    if (tty) {
+      int width = 30;
+      int filled = static_cast<int>(frac * width);
+      std::string bar(static_cast<size_t>(filled), '#');
+      bar.append(static_cast<size_t>(width - filled), '.');
+      std::printf("\r%s key rotation [%s] %3.0f%% %lld/%lld %.0f/s ETA %.0fs   ",
+                  p.value("purpose", "").c_str(), bar.c_str(), frac * 100,
+                  static_cast<long long>(done), static_cast<long long>(total), rate, eta);
+    } else {
+      std::printf("%s key rotation %s: %lld/%lld done, %.0f records/s, ETA %.0f s\n",
+                  p.value("purpose", "").c_str(), state.c_str(), static_cast<long long>(done),
+                  static_cast<long long>(total), rate, eta);
+    }
+    std::fflush(stdout);
+    if (!watch || state != "running") {
+      if (tty) std::printf("\n%s\n", state.c_str());
+      return 0;
+    }
+    ::usleep(tty ? 200000 : 1000000);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -259,6 +301,42 @@ int main(int argc, char** argv) {
   audit_export->add_option("--out", out_file, "file to write (default: standard output)");
   add_remote(audit_export);
 
+  // --- keys ---
+  auto* keys = cli.add_subcommand("keys", "keys: list, rotate, destroy, rekey the root")
+                   ->require_subcommand(1);
+  auto* keys_list = keys->add_subcommand("list", "list keys and how many records use each");
+  add_remote(keys_list);
+  std::string purpose = "data";
+  bool watch = false;
+  auto* keys_rotate = keys->add_subcommand("rotate", "start an online rotation");
+  keys_rotate->add_option("--purpose", purpose, "data or index")->check(CLI::IsMember({"data", "index"}));
+  keys_rotate->add_flag("--watch", watch, "follow progress until done");
+  add_remote(keys_rotate);
+  auto* keys_status = keys->add_subcommand("status", "progress of the current or last rotation");
+  keys_status->add_flag("--watch", watch, "follow progress until done");
+  add_remote(keys_status);
+  uint32_t key_id = 0;
+  auto* keys_destroy = keys->add_subcommand("destroy", "destroy a key no record uses any more");
+  keys_destroy->add_option("id", key_id)->required();
+  add_remote(keys_destroy);
+  std::string new_key_file;
+  bool new_passphrase = false;
+  auto* rekey = keys->add_subcommand(
+      "rekey-root", "offline: rewrap the keyring under a new root key (server stopped)");
+  add_local(rekey, true);
+  rekey->add_option("--new-root-key-file", new_key_file,
+                    "where the new key goes (default: replace the current key file)");
+  rekey->add_flag("--new-passphrase", new_passphrase,
+                  "use CONTACT_VAULT_NEW_PASSPHRASE as the new root instead of a key file");
+
+  std::string backup_file;
+  auto* backup = cli.add_subcommand("backup", "online backup of the database (ciphertext only)");
+  backup->add_option("file", backup_file)->required();
+  add_local(backup, true);
+  auto* restore = cli.add_subcommand("restore", "offline: replace the database with a backup");
+  restore->add_option("file", backup_file)->required();
+  add_local(restore, true);
+
   CLI11_PARSE(cli, argc, argv);
 
   if (init->parsed()) {
@@ -293,6 +371,46 @@ int main(int argc, char** argv) {
                                 {{"devadmin", "admin"}, {"cashier", "cashier"},
                                  {"support", "support"}},
                                 true, false);
+  }
+  if (rekey->parsed() || restore->parsed()) {
+    auto lock = vault::FileLock::Acquire(local.data_dir + "/server.lock", "contact-vault-server");
+    if (!lock.ok()) return Fail(lock.status().message());
+    std::string db = vault::service::DatabasePathIn(local.data_dir);
+    if (restore->parsed()) {
+      Status st = vault::service::RestoreVault(backup_file, db, local.Root());
+      if (!st.ok()) return Fail(st.message());
+      std::printf("restored %s from %s\n", db.c_str(), backup_file.c_str());
+      return 0;
+    }
+    vault::service::RootKeySource new_root;
+    if (new_passphrase) {
+      std::string pass = Env("CONTACT_VAULT_NEW_PASSPHRASE");
+      if (pass.empty()) return Fail("--new-passphrase needs CONTACT_VAULT_NEW_PASSPHRASE set");
+      new_root.passphrase = pass;
+    } else {
+      new_root.key_file = new_key_file.empty() ? local.Root().key_file : new_key_file;
+    }
+    Status st = vault::service::RekeyRoot(db, local.Root(), new_root);
+    if (!st.ok()) return Fail(st.message());
+    if (new_passphrase) {
+      std::printf("keyring rewrapped under the new passphrase\n");
+    } else {
+      std::printf("keyring rewrapped under the new root key in %s\n", new_root.key_file.c_str());
+      if (new_root.key_file != local.Root().key_file) {
+        std::printf("the old root key file %s no longer opens the database: destroy it "
+                    "(shred -u) once the new one is backed up\n",
+                    local.Root().key_file.c_str());
+      }
+    }
+    return 0;
+  }
+  if (backup->parsed()) {
+    Status st = vault::service::BackupVault(vault::service::DatabasePathIn(local.data_dir),
+                                            backup_file);
+    if (!st.ok()) return Fail(st.message());
+    std::printf("backup written to %s (ciphertext and the keyring wrapped by today's root key)\n",
+                backup_file.c_str());
+    return 0;
   }
   if (audit_verify->parsed() && verify_local) {
     auto vault = vault::service::OpenVaultAt(vault::service::DatabasePathIn(local.data_dir),
@@ -370,6 +488,18 @@ int main(int argc, char** argv) {
   } else if (customer_reveal->parsed()) {
     json body = {{"fields", SplitCommas(fields)}, {"reason", reason}};
     r = run("POST", "/v1/customers/" + customer_id + "/reveal", &body);
+  } else if (keys_list->parsed()) {
+    r = run("GET", "/v1/admin/keys", nullptr);
+  } else if (keys_destroy->parsed()) {
+    r = run("POST", "/v1/admin/keys/" + std::to_string(key_id) + "/destroy", nullptr);
+    if (r.ok()) std::printf("key %u destroyed\n", key_id);
+  } else if (keys_rotate->parsed() || keys_status->parsed()) {
+    if (keys_rotate->parsed()) {
+      json body = {{"purpose", purpose}};
+      r = run("POST", "/v1/admin/keys/rotate", &body);
+      if (!r.ok()) return Fail(r.status().message());
+    }
+    return WatchRotation(run, watch);
   } else if (audit_verify->parsed()) {
     r = run("GET", "/v1/audit/verify", nullptr);
     if (r.ok()) {

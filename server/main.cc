@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/config.h"
+#include "common/file_lock.h"
 #include "common/log.h"
 #include "http/server.h"
 #include "service/access_service.h"
@@ -64,6 +65,10 @@ int main(int argc, char** argv) {
   store_options.readers = config->readers;
   auto vault = vault::service::OpenVaultAt(config->DatabasePath(), root, store_options);
   if (!vault.ok()) return Fail(vault.status().message());
+  // Offline commands (root rekey, restore) refuse to run while this is held.
+  auto lock = vault::FileLock::Acquire(config->data_dir + "/server.lock",
+                                       "another contact-vault-server");
+  if (!lock.ok()) return Fail(lock.status().message());
 
   auto policy = vault::policy::Policy::LoadFile(config->policy_file);
   if (!policy.ok()) return Fail(policy.status().message());
@@ -74,6 +79,9 @@ int main(int argc, char** argv) {
   vault::auth::AuthService auth(*vault->store, *policy, vault::http::AuthOptionsFrom(*config));
   vault::service::AccessService access(customers, *policy, audit);
   vault::service::AdminService admin(auth, *policy, audit, *vault->store);
+  vault::service::KeyRotator rotator(*vault->store, *vault->keys, *vault->root, audit);
+  admin.set_key_rotator(&rotator);
+  if (auto st = rotator.ResumePending(); !st.ok()) return Fail(st.message());
   vault::http::Metrics metrics;
 
   vault::http::App app;

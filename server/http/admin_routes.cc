@@ -64,6 +64,22 @@ StatusOr<std::optional<int64_t>> QueryInt(const httplib::Request& req, const cha
   return std::optional<int64_t>(n);
 }
 
+Json EncodeProgress(const service::RotationProgress& p) {
+  if (!p.exists) return {{"state", "none"}};
+  Json out = {{"job_id", p.job_id},
+              {"purpose", p.purpose},
+              {"state", p.state},
+              {"old_key_id", p.old_key_id},
+              {"new_key_id", p.new_key_id},
+              {"done", p.done},
+              {"total", p.total},
+              {"rate_per_second", p.rate_per_second},
+              {"eta_seconds", p.eta_seconds},
+              {"started_at", p.started_at_ms}};
+  out["finished_at"] = p.finished_at_ms ? Json(*p.finished_at_ms) : Json(nullptr);
+  return out;
+}
+
 std::string PathParam(const httplib::Request& req) {
   return req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
 }
@@ -228,6 +244,54 @@ void RegisterAdminRoutes(httplib::Server& server, App& app) {
                          ": " + result.problem;
       }
       WriteJson(res, 200, out);
+      return Status::Ok();
+    });
+  });
+
+  server.Get("/v1/admin/keys", [&app](const httplib::Request& req, httplib::Response& res) {
+    Authenticated(app, req, res, "admin.keys.list", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto keys, app.admin->ListKeys(c.who, c.meta));
+      Json out = Json::array();
+      for (const auto& k : keys) {
+        out.push_back({{"id", k.id},
+                       {"purpose", k.purpose},
+                       {"state", k.state},
+                       {"created_at", k.created_at},
+                       {"records", k.records},
+                       {"audit_entries", k.audit_entries}});
+      }
+      WriteJson(res, 200, {{"keys", out}});
+      return Status::Ok();
+    });
+  });
+
+  server.Post("/v1/admin/keys/rotate", [&app, depth](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    Authenticated(app, req, res, "admin.keys.rotate", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
+      ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
+      ASSIGN_OR_RETURN(auto progress, app.admin->StartRotation(c.who, c.meta, purpose));
+      WriteJson(res, 202, EncodeProgress(progress));
+      return Status::Ok();
+    });
+  });
+
+  server.Get("/v1/admin/keys/rotation", [&app](const httplib::Request& req,
+                                               httplib::Response& res) {
+    Authenticated(app, req, res, "admin.keys.rotation", [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto progress, app.admin->RotationStatus(c.who, c.meta));
+      WriteJson(res, 200, EncodeProgress(progress));
+      return Status::Ok();
+    });
+  });
+
+  server.Post(R"(/v1/admin/keys/(\d{1,9})/destroy)", [&app](const httplib::Request& req,
+                                                           httplib::Response& res) {
+    Authenticated(app, req, res, "admin.keys.destroy", [&](Call& c) -> Status {
+      uint32_t id = static_cast<uint32_t>(std::stoul(PathParam(req)));
+      RETURN_IF_ERROR(app.admin->DestroyKey(c.who, c.meta, id));
+      res.status = 204;
       return Status::Ok();
     });
   });

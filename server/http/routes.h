@@ -70,5 +70,6 @@ void RegisterHealthRoutes(httplib::Server& server, App& app);
 void RegisterCustomerRoutes(httplib::Server& server, App& app);
 void RegisterAuthRoutes(httplib::Server& server, App& app);
 void RegisterAdminRoutes(httplib::Server& server, App& app);
+void RegisterWebRoutes(httplib::Server& server, App& app);
 
 }  // namespace vault::http

@@ -103,6 +103,7 @@ StatusOr<int> HttpServer::Bind() {
   RegisterAuthRoutes(s, app_);
   RegisterCustomerRoutes(s, app_);
   RegisterAdminRoutes(s, app_);
+  RegisterWebRoutes(s, app_);
 
   int port = config_.port;
   if (port == 0) {

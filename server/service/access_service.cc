@@ -139,6 +139,9 @@ StatusOr<CustomerView> AccessService::Create(const auth::Principal& who,
                                              const RequestMeta& meta,
                                              const CustomerInput& input) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerCreate, ""));
+  // A create answers "that email is taken" (409), so it is a lookup too:
+  // without this, creates would enumerate customers past the lookup limit.
+  RETURN_IF_ERROR(CheckLookupRate(who, meta, "customer.create", ""));
   audit::Entry entry = EntryFor(who, meta, "customer.create", "");
   std::vector<ContactField> given;
   if (input.email) given.push_back(ContactField::kEmail);
@@ -234,9 +237,12 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who,
                                              const RequestMeta& meta, std::string_view id,
                                              const std::vector<ContactField>& fields,
                                              std::string_view reason) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerReveal, id));
   audit::Entry entry = EntryFor(who, meta, "customer.reveal", id);
+  // A refused reveal records which fields were asked for, like a granted one.
   entry.fields = FieldLevels(who, fields);
+  if (!policy_.Allows(who.roles, Action::kCustomerReveal)) {
+    return Refuse(entry, Forbidden("your role may not customer.reveal"));
+  }
   std::string trimmed(reason);
   while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) {
     trimmed.pop_back();

@@ -177,4 +177,57 @@ StatusOr<audit::VerifyResult> AdminService::VerifyAudit(const auth::Principal& w
   return result;
 }
 
+namespace {
+Status NoRotator() {
+  return FailedPrecondition("key management is not available in this process",
+                            "keys_unavailable");
+}
+}  // namespace
+
+StatusOr<std::vector<KeyInfo>> AdminService::ListKeys(const auth::Principal& who,
+                                                      const RequestMeta& meta) {
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminKeys, "admin.keys.list", ""));
+  if (rotator_ == nullptr) return NoRotator();
+  ASSIGN_OR_RETURN(auto keys, rotator_->ListKeys());
+  RETURN_IF_ERROR(
+      RecordRead(who, meta, "admin.keys.list", "count=" + std::to_string(keys.size())));
+  return keys;
+}
+
+StatusOr<RotationProgress> AdminService::StartRotation(const auth::Principal& who,
+                                                       const RequestMeta& meta,
+                                                       std::string_view purpose) {
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminKeys, "admin.keys.rotate", ""));
+  if (rotator_ == nullptr) return NoRotator();
+  audit::Entry entry = EntryFor(who, meta, "admin.keys.rotate", "");
+  auto parsed = crypto::ParsePurpose(purpose);
+  if (!parsed.ok() || *parsed == crypto::KeyPurpose::kAudit) {
+    return Refuse(entry, InvalidArgument("purpose must be data or index", "purpose_invalid"));
+  }
+  auto progress = rotator_->Start(*parsed, entry);
+  if (!progress.ok() && progress.status().reason() != "audit_unavailable") {
+    return Refuse(entry, progress.status());
+  }
+  return progress;
+}
+
+StatusOr<RotationProgress> AdminService::RotationStatus(const auth::Principal& who,
+                                                        const RequestMeta& meta) {
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminKeys, "admin.keys.rotation", ""));
+  if (rotator_ == nullptr) return NoRotator();
+  // Progress polls are frequent and reveal nothing: not audited one by one.
+  return rotator_->Progress();
+}
+
+Status AdminService::DestroyKey(const auth::Principal& who, const RequestMeta& meta,
+                                uint32_t id) {
+  std::string target = "key:" + std::to_string(id);
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminKeys, "admin.keys.destroy", target));
+  if (rotator_ == nullptr) return NoRotator();
+  audit::Entry entry = EntryFor(who, meta, "admin.keys.destroy", target);
+  Status st = rotator_->Destroy(id, entry);
+  if (!st.ok() && st.reason() != "audit_unavailable") return Refuse(entry, st);
+  return st;
+}
+
 }  // namespace vault::service

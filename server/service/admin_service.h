@@ -14,6 +14,7 @@
 #include "auth/principal.h"
 #include "policy/policy.h"
 #include "service/access_service.h"
+#include "service/key_rotation.h"
 #include "store/audit_tables.h"
 
 namespace vault::service {
@@ -54,6 +55,17 @@ class AdminService {
   StatusOr<audit::VerifyResult> VerifyAudit(const auth::Principal& who,
                                             const RequestMeta& meta);
 
+  // Keys (admin.keys). FailedPrecondition("keys_unavailable") until a
+  // KeyRotator is attached.
+  void set_key_rotator(KeyRotator* rotator) { rotator_ = rotator; }
+  StatusOr<std::vector<KeyInfo>> ListKeys(const auth::Principal& who, const RequestMeta& meta);
+  StatusOr<RotationProgress> StartRotation(const auth::Principal& who,
+                                           const RequestMeta& meta,
+                                           std::string_view purpose);
+  StatusOr<RotationProgress> RotationStatus(const auth::Principal& who,
+                                            const RequestMeta& meta);
+  Status DestroyKey(const auth::Principal& who, const RequestMeta& meta, uint32_t id);
+
  private:
   audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta,
                         std::string_view action, std::string_view target) const;
@@ -69,6 +81,7 @@ class AdminService {
   const policy::Policy& policy_;
   audit::AuditLog& audit_;
   store::Store& store_;
+  KeyRotator* rotator_ = nullptr;
 };
 
 }  // namespace vault::service

@@ -155,6 +155,7 @@ StatusOr<OpenVault> OpenVaultAt(const std::string& db_path, const RootKeySource&
     ASSIGN_OR_RETURN(crypto::SecretBytes key, LoadRootKey(db, root));
     ASSIGN_OR_RETURN(auto rows, store::LoadKeyRows(db));
     ASSIGN_OR_RETURN(ring, crypto::Keyring::Open(key, std::move(rows)));
+    vault.root = std::make_unique<crypto::SecretBytes>(std::move(key));
     return Status::Ok();
   }));
   vault.keys = std::make_unique<crypto::KeyringHolder>(std::move(ring));
@@ -169,6 +170,128 @@ Status ReloadKeyring(store::Store& store, const crypto::SecretBytes& root,
     keys.Set(std::move(ring));
     return Status::Ok();
   });
+}
+
+namespace {
+
+Status CopyDatabase(store::Database& src, const std::string& dest) {
+  {
+    ASSIGN_OR_RETURN(auto out, store::Database::Open(dest, store::Database::Mode::kReadWrite));
+    sqlite3_backup* backup = sqlite3_backup_init(out->raw(), "main", src.raw(), "main");
+    if (backup == nullptr) {
+      return store::SqliteStatus(sqlite3_errcode(out->raw()), out->raw(), "backup");
+    }
+    int rc = sqlite3_backup_step(backup, -1);
+    sqlite3_backup_finish(backup);
+    if (rc != SQLITE_DONE) return store::SqliteStatus(rc, out->raw(), "backup");
+    // One self-contained file: fold the WAL in and leave rollback mode.
+    RETURN_IF_ERROR(out->Execute("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;"));
+  }
+  ::unlink((dest + "-wal").c_str());
+  ::unlink((dest + "-shm").c_str());
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<const crypto::Keyring>> OpenKeyringOf(const std::string& path,
+                                                               const RootKeySource& root) {
+  ASSIGN_OR_RETURN(auto db, store::Database::Open(path, store::Database::Mode::kReadOnly));
+  ASSIGN_OR_RETURN(crypto::SecretBytes key, LoadRootKey(*db, root));
+  ASSIGN_OR_RETURN(auto rows, store::LoadKeyRows(*db));
+  return crypto::Keyring::Open(key, std::move(rows));
+}
+
+Status RekeyRoot(const std::string& db_path, const RootKeySource& old_root,
+                 const RootKeySource& new_root) {
+  ASSIGN_OR_RETURN(auto db, store::Database::Open(db_path, store::Database::Mode::kReadWrite));
+  ASSIGN_OR_RETURN(crypto::SecretBytes old_key, LoadRootKey(*db, old_root));
+  crypto::SecretBytes new_key;
+  std::string kdf_meta;
+  std::string staged;
+  if (new_root.passphrase) {
+    std::string salt = crypto::RandomBytes(crypto::kPassphraseSaltSize);
+    ASSIGN_OR_RETURN(new_key, crypto::DeriveRootKey(*new_root.passphrase, salt, new_root.argon2));
+    kdf_meta = std::to_string(new_root.argon2.ops_limit) + ":" +
+               std::to_string(new_root.argon2.mem_limit) + ":" + crypto::HexEncode(salt);
+  } else {
+    if (new_root.key_file.empty()) {
+      return InvalidArgument("name the new root key file", "root_key_missing");
+    }
+    new_key = crypto::SecretBytes::Random(crypto::kRootKeySize);
+    // Staged next to its final place; renamed over it only after the commit,
+    // so a crash leaves either the old key working or the new one on disk.
+    staged = new_root.key_file + ".new";
+    ::unlink(staged.c_str());
+    RETURN_IF_ERROR(crypto::WriteRootKeyFile(staged, new_key));
+  }
+  Status st = [&]() -> Status {
+    store::Transaction txn(*db);
+    RETURN_IF_ERROR(txn.begin_status());
+    ASSIGN_OR_RETURN(auto rows, store::LoadKeyRows(*db));
+    // Opening proves the old key is right before anything is rewritten.
+    ASSIGN_OR_RETURN(auto ring, crypto::Keyring::Open(old_key, rows));
+    for (const auto& row : rows) {
+      if (row.state == crypto::KeyState::kDestroyed) continue;
+      ASSIGN_OR_RETURN(crypto::SecretBytes material,
+                       crypto::UnwrapKeyMaterial(old_key, row.id, row.purpose, row.wrapped));
+      RETURN_IF_ERROR(store::RewrapKeyRow(
+          *db, row.id, crypto::WrapKeyMaterial(new_key, row.id, row.purpose, material)));
+    }
+    if (kdf_meta.empty()) {
+      RETURN_IF_ERROR(store::DeleteMeta(*db, kKdfMetaKey));
+    } else {
+      RETURN_IF_ERROR(store::SetMeta(*db, kKdfMetaKey, kdf_meta));
+    }
+    return txn.Commit();
+  }();
+  if (!st.ok()) {
+    if (!staged.empty()) ::unlink(staged.c_str());
+    return st;
+  }
+  if (!staged.empty() && ::rename(staged.c_str(), new_root.key_file.c_str()) != 0) {
+    return Unavailable("the keyring now opens with " + staged +
+                           " but it could not be renamed to " + new_root.key_file +
+                           "; rename it by hand",
+                       "root_key_write");
+  }
+  return Status::Ok();
+}
+
+Status BackupVault(const std::string& db_path, const std::string& dest) {
+  if (::access(dest.c_str(), F_OK) == 0) {
+    return FailedPrecondition(dest + " exists already; backups never overwrite",
+                              "backup_exists");
+  }
+  ASSIGN_OR_RETURN(auto src, store::Database::Open(db_path, store::Database::Mode::kReadOnly));
+  store::Transaction snapshot(*src, store::Transaction::Kind::kDeferred);
+  RETURN_IF_ERROR(snapshot.begin_status());
+  Status st = CopyDatabase(*src, dest);
+  if (!st.ok()) ::unlink(dest.c_str());
+  return st;
+}
+
+Status RestoreVault(const std::string& backup, const std::string& db_path,
+                    const RootKeySource& root) {
+  auto ring = OpenKeyringOf(backup, root);
+  if (!ring.ok()) {
+    return FailedPrecondition(
+        "this backup does not open with the configured root key (" + ring.status().message() +
+            "); it was taken under another root key, and restoring it needs that key",
+        "root_key_mismatch");
+  }
+  std::string staged = db_path + ".restoring";
+  ::unlink(staged.c_str());
+  {
+    ASSIGN_OR_RETURN(auto src, store::Database::Open(backup, store::Database::Mode::kReadOnly));
+    RETURN_IF_ERROR(CopyDatabase(*src, staged));
+  }
+  ::unlink((db_path + "-wal").c_str());
+  ::unlink((db_path + "-shm").c_str());
+  if (::rename(staged.c_str(), db_path.c_str()) != 0) {
+    return Unavailable("cannot move the restored database into place", "restore_failed");
+  }
+  return Status::Ok();
 }
 
 }  // namespace vault::service

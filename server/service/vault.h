@@ -39,6 +39,8 @@ std::string DatabasePathIn(const std::string& data_dir);
 struct OpenVault {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<crypto::KeyringHolder> keys;
+  // Kept for adding keys (rotation); wraps new keyring rows.
+  std::unique_ptr<crypto::SecretBytes> root;
 };
 
 // Opens the database at `db_path`, derives or loads the root key, and unwraps
@@ -50,6 +52,29 @@ StatusOr<OpenVault> OpenVaultAt(const std::string& db_path, const RootKeySource&
 
 // Loads the root key named by `root` for the database in `db`.
 StatusOr<crypto::SecretBytes> LoadRootKey(store::Database& db, const RootKeySource& root);
+
+// Rewraps every keyring row under a new root key in one transaction: a new
+// random key written to new_root.key_file (0600, replacing the old file when
+// the paths are equal), or a passphrase (new salt) when new_root.passphrase
+// is set. Afterwards the old root key no longer opens the database.
+// REQUIRES: no server holds the data directory (the caller checks the lock).
+Status RekeyRoot(const std::string& db_path, const RootKeySource& old_root,
+                 const RootKeySource& new_root);
+
+// Copies the live database to `dest` (0600) through the SQLite backup API;
+// safe while the server runs. The copy holds only ciphertext and the keyring
+// wrapped by today's root key.
+Status BackupVault(const std::string& db_path, const std::string& dest);
+
+// Replaces the database with `backup` after checking that `root` opens the
+// backup's keyring. REQUIRES: no server holds the data directory.
+Status RestoreVault(const std::string& backup, const std::string& db_path,
+                    const RootKeySource& root);
+
+// Opens the keyring of the database file at `path` with `root` without
+// starting a store (checks backups). FailedPrecondition if it does not open.
+StatusOr<std::shared_ptr<const crypto::Keyring>> OpenKeyringOf(const std::string& path,
+                                                               const RootKeySource& root);
 
 // Reloads the keyring rows from the database into `keys` (after a rotation).
 Status ReloadKeyring(store::Store& store, const crypto::SecretBytes& root,

@@ -8,6 +8,8 @@ constexpr char kSetMetaSql[] =
     "INSERT INTO meta (key, value) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
+constexpr char kDeleteMetaSql[] = "DELETE FROM meta WHERE key = ?";
+
 constexpr char kLoadKeysSql[] =
     "SELECT id, purpose, state, wrapped, created_at FROM keyring ORDER BY id";
 constexpr char kInsertKeySql[] =
@@ -110,6 +112,11 @@ StatusOr<std::optional<std::string>> GetMeta(Database& db, std::string_view key)
 Status SetMeta(Database& db, std::string_view key, std::string_view value) {
   ASSIGN_OR_RETURN(Statement st, db.Prepare(kSetMetaSql));
   return st.BindText(1, key).BindBlob(2, value).Run();
+}
+
+Status DeleteMeta(Database& db, std::string_view key) {
+  ASSIGN_OR_RETURN(Statement st, db.Prepare(kDeleteMetaSql));
+  return st.BindText(1, key).Run();
 }
 
 StatusOr<std::vector<crypto::KeyRow>> LoadKeyRows(Database& db) {

@@ -19,6 +19,7 @@ namespace vault::store {
 // --- meta ---
 StatusOr<std::optional<std::string>> GetMeta(Database& db, std::string_view key);
 Status SetMeta(Database& db, std::string_view key, std::string_view value);
+Status DeleteMeta(Database& db, std::string_view key);
 
 // --- keyring ---
 StatusOr<std::vector<crypto::KeyRow>> LoadKeyRows(Database& db);

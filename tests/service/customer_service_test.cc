@@ -30,6 +30,10 @@ constexpr char kCopyEmailCtSql[] =
     "WHERE id = ?";
 constexpr char kEmailCtIntoNameSql[] =
     "UPDATE customers SET name_ct = email_ct WHERE id = ?";
+constexpr char kTransplantSql[] =
+    "UPDATE customers SET (dek, dek_key_id, email_ct, phone_ct, name_ct) = "
+    "(SELECT dek, dek_key_id, email_ct, phone_ct, name_ct FROM customers WHERE id = ?) "
+    "WHERE id = ?";
 constexpr char kGetDekSql[] = "SELECT dek FROM customers WHERE id = ?";
 constexpr char kSetDekSql[] = "UPDATE customers SET dek = ? WHERE id = ?";
 constexpr char kCorruptEmailCtSql[] =
@@ -552,6 +556,22 @@ TEST_F(CustomerServiceTest, SwappedDeksFailToDecrypt) {
   }
 }
 
+TEST_F(CustomerServiceTest, RecordTransplantedUnderAnotherIdFailsToDecrypt) {
+  // The whole envelope (wrapped DEK and every ciphertext) of the victim moved
+  // under the attacker's id: only the record id bound into the AAD stops it.
+  Customer victim = MustCreate(Input("victim@example.com", "+1 514 555 0100", "Vic"));
+  Customer attacker = MustCreate(Input("attacker@example.com", "+1 514 555 0101", "Att"));
+  Tamper(*v_, kTransplantSql, victim.id, attacker.id);
+  for (FieldSet fields : {FieldSet::All(), FieldSet{true, false, false},
+                          FieldSet{false, true, false}, FieldSet{false, false, true}}) {
+    auto got = svc().Get(attacker.id, fields);
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.status().code(), StatusCode::kDataLoss);
+    EXPECT_EQ(got.status().message(), "decryption failed");
+  }
+  EXPECT_EQ(svc().Get(victim.id)->email, "victim@example.com");
+}
+
 TEST_F(CustomerServiceTest, TamperedDataIsStillTamperedAfterReopen) {
   Customer a = MustCreate(Input("a@example.com", std::nullopt));
   Customer b = MustCreate(Input("b@example.com", std::nullopt));
@@ -648,9 +668,8 @@ TEST(CustomerServiceRawFileTest, DatabaseFilesHoldNoPlaintext) {
   ASSERT_EQ(failures.load(), 0);
   // Spot-check that the data really is in there and readable.
   auto sample = v->customers->FindByPhone(people[421].phone_input);
-  ASSERT_TRUE(sample.ok());
-  ASSERT_EQ(sample->size(), 1u);
-  EXPECT_EQ((*sample)[0].name, people[421].name);
+  EXPECT_TRUE(sample.ok() && sample->size() == 1 && (*sample)[0].name == people[421].name)
+      << sample.status().ToString();
 
   const std::string db = v->db_path;
   // While the vault is open: the WAL holds the recent pages.

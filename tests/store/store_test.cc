@@ -360,7 +360,9 @@ TEST(StoreTest, DiskFullInABatchNeverMisreportsOtherWrites) {
           ADD_FAILURE() << key << " returned " << result.ToString() << " but is "
                         << (value ? "present" : "absent");
         }
-        if ((i % 10) == 5) EXPECT_FALSE(result.ok()) << key;
+        if ((i % 10) == 5) {
+          EXPECT_FALSE(result.ok()) << key;
+        }
       }
     }
     return Status::Ok();

@@ -1,0 +1,331 @@
+#include "service/key_rotation.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "crypto/blind_index.h"
+#include "crypto/envelope.h"
+#include "crypto/secret_bytes.h"
+#include "service/vault.h"
+#include "store/vault_tables.h"
+
+namespace vault::service {
+namespace {
+
+using crypto::KeyPurpose;
+using crypto::KeyState;
+
+Status ReindexRow(const crypto::Keyring& ring, const crypto::SecretBytes& index_key,
+                  const store::RotationRow& r, std::optional<std::string>* email_idx,
+                  std::optional<std::string>* phone_idx) {
+  const crypto::SecretBytes* kek = ring.Find(r.dek_key_id, KeyPurpose::kData);
+  if (kek == nullptr) return DataLoss("record " + r.id + ": its data key is gone");
+  ASSIGN_OR_RETURN(crypto::SecretBytes dek, crypto::UnwrapDek(*kek, r.dek_key_id, r.id, r.dek));
+  if (r.email_ct) {
+    ASSIGN_OR_RETURN(std::string email, crypto::OpenField(dek, r.id, "email", *r.email_ct));
+    *email_idx = crypto::BlindIndex(index_key, crypto::IndexKind::kEmail, email);
+    crypto::WipeString(email);
+  }
+  if (r.phone_ct) {
+    ASSIGN_OR_RETURN(std::string phone, crypto::OpenField(dek, r.id, "phone", *r.phone_ct));
+    *phone_idx = crypto::BlindIndex(index_key, crypto::IndexKind::kPhone, phone);
+    crypto::WipeString(phone);
+  }
+  return Status::Ok();
+}
+
+RotationProgress ToProgress(const store::RotationJobRow& job) {
+  RotationProgress p;
+  p.exists = true;
+  p.job_id = job.id;
+  p.purpose = job.purpose;
+  p.state = job.state;
+  p.old_key_id = job.old_key_id;
+  p.new_key_id = job.new_key_id;
+  p.done = job.done;
+  p.total = job.total;
+  p.started_at_ms = job.started_at;
+  p.finished_at_ms = job.finished_at;
+  return p;
+}
+
+}  // namespace
+
+KeyRotator::KeyRotator(store::Store& store, crypto::KeyringHolder& keys,
+                       const crypto::SecretBytes& root, audit::AuditLog& audit,
+                       RotationOptions options, Clock clock)
+    : store_(store), keys_(keys), root_(root), audit_(audit), options_(options), clock_(clock) {}
+
+KeyRotator::~KeyRotator() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void KeyRotator::StartThread(int64_t job_id) {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) thread_.join();  // a finished previous job
+  running_ = true;
+  run_started_ms_ = clock_();
+  run_started_done_ = -1;
+  thread_ = std::thread([this, job_id] { Run(job_id); });
+}
+
+Status KeyRotator::ResumePending() {
+  std::optional<store::RotationJobRow> job;
+  RETURN_IF_ERROR(store_.Read([&](store::Database& db) -> Status {
+    ASSIGN_OR_RETURN(job, store::RunningRotationJob(db));
+    return Status::Ok();
+  }));
+  if (job) {
+    log::Info("resuming " + job->purpose + " key rotation job " + std::to_string(job->id) +
+              " at " + std::to_string(job->done) + "/" + std::to_string(job->total));
+    StartThread(job->id);
+  }
+  return Status::Ok();
+}
+
+StatusOr<RotationProgress> KeyRotator::Start(KeyPurpose purpose, const audit::Entry& entry) {
+  if (purpose == KeyPurpose::kAudit) {
+    return InvalidArgument("only data and index keys rotate online", "purpose_invalid");
+  }
+  store::RotationJobRow job;
+  Status st = store_.Write([&](store::Database& db) -> Status {
+    ASSIGN_OR_RETURN(auto running, store::RunningRotationJob(db));
+    if (running) {
+      return FailedPrecondition("a " + running->purpose + " key rotation is already running",
+                                "rotation_running");
+    }
+    ASSIGN_OR_RETURN(auto rows, store::LoadKeyRows(db));
+    uint32_t old_id = 0;
+    for (const auto& row : rows) {
+      if (row.purpose == purpose && row.state == KeyState::kActive) old_id = row.id;
+    }
+    if (old_id == 0) return DataLoss("no active key to rotate", "keyring_corrupt");
+    ASSIGN_OR_RETURN(uint32_t new_id, store::NextKeyId(db));
+    int64_t now = clock_();
+    RETURN_IF_ERROR(store::SetKeyState(db, old_id, KeyState::kDecryptOnly, now / 1000));
+    RETURN_IF_ERROR(store::InsertKeyRow(
+        db, crypto::Keyring::NewRow(root_, new_id, purpose, KeyState::kActive, now / 1000)));
+    job.purpose = crypto::PurposeName(purpose);
+    job.old_key_id = old_id;
+    job.new_key_id = new_id;
+    job.state = "running";
+    if (purpose == KeyPurpose::kData) {
+      ASSIGN_OR_RETURN(job.total, store::CountNotUnderDataKey(db, new_id));
+    } else {
+      ASSIGN_OR_RETURN(job.total, store::CountNotUnderIndexKey(db, new_id));
+    }
+    job.started_at = now;
+    RETURN_IF_ERROR(store::InsertRotationJob(db, &job));
+    audit::Entry e = entry;
+    e.record_id = "key:" + std::to_string(new_id);
+    e.detail = std::string("purpose=") + job.purpose + " old_key=" + std::to_string(old_id) +
+               " records=" + std::to_string(job.total);
+    return audit_.Append(db, e).status();
+  });
+  RETURN_IF_ERROR(st);
+  // From here on every new record uses the new key; rows written with the
+  // old snapshot in the meantime are picked up by the job's final pass.
+  RETURN_IF_ERROR(ReloadKeyring(store_, root_, keys_));
+  StartThread(job.id);
+  return ToProgress(job);
+}
+
+StatusOr<bool> KeyRotator::RunBatch(store::RotationJobRow& job) {
+  bool finished = false;
+  Status st = store_.Write([&](store::Database& db) -> Status {
+    std::shared_ptr<const crypto::Keyring> ring = keys_.Get();
+    bool data = job.purpose == "data";
+    KeyPurpose purpose = data ? KeyPurpose::kData : KeyPurpose::kIndex;
+    const crypto::SecretBytes* new_key = ring->Find(job.new_key_id, purpose);
+    if (new_key == nullptr) return DataLoss("the rotation's new key is missing");
+    std::vector<store::RotationRow> rows;
+    if (data) {
+      ASSIGN_OR_RETURN(rows, store::RowsToRewrap(db, job.cursor, job.new_key_id,
+                                                 options_.batch_size));
+    } else {
+      ASSIGN_OR_RETURN(rows, store::RowsToReindex(db, job.cursor, job.new_key_id,
+                                                  options_.batch_size));
+    }
+    for (const auto& r : rows) {
+      if (data) {
+        const crypto::SecretBytes* old_kek = ring->Find(r.dek_key_id, KeyPurpose::kData);
+        if (old_kek == nullptr) return DataLoss("record " + r.id + ": its data key is gone");
+        ASSIGN_OR_RETURN(crypto::SecretBytes dek,
+                         crypto::UnwrapDek(*old_kek, r.dek_key_id, r.id, r.dek));
+        RETURN_IF_ERROR(store::SetWrappedDek(
+            db, r.rowid, crypto::WrapDek(*new_key, job.new_key_id, r.id, dek),
+            job.new_key_id));
+      } else {
+        std::optional<std::string> email_idx, phone_idx;
+        RETURN_IF_ERROR(ReindexRow(*ring, *new_key, r, &email_idx, &phone_idx));
+        RETURN_IF_ERROR(store::SetBlindIndexes(db, r.rowid, email_idx, phone_idx,
+                                               job.new_key_id));
+      }
+    }
+    job.done += static_cast<int64_t>(rows.size());
+    if (!rows.empty()) {
+      job.cursor = rows.back().rowid;
+    } else {
+      int64_t left = 0;
+      if (data) {
+        ASSIGN_OR_RETURN(left, store::CountNotUnderDataKey(db, job.new_key_id));
+      } else {
+        ASSIGN_OR_RETURN(left, store::CountNotUnderIndexKey(db, job.new_key_id));
+      }
+      if (left > 0) {
+        job.cursor = 0;  // stragglers written under the old snapshot: one more pass
+        job.total = std::max(job.total, job.done + left);
+      } else {
+        job.state = "done";
+        job.finished_at = clock_();
+        job.total = std::max(job.total, job.done);
+        finished = true;
+        audit::Entry e;
+        e.principal = "system";
+        e.action = "keys.rotation.complete";
+        e.record_id = "key:" + std::to_string(job.new_key_id);
+        e.detail = "purpose=" + job.purpose + " records=" + std::to_string(job.done);
+        RETURN_IF_ERROR(audit_.Append(db, e).status());
+      }
+    }
+    return store::UpdateRotationJob(db, job);
+  });
+  RETURN_IF_ERROR(st);
+  return finished;
+}
+
+void KeyRotator::Run(int64_t job_id) {
+  std::optional<store::RotationJobRow> job;
+  Status st = store_.Read([&](store::Database& db) -> Status {
+    ASSIGN_OR_RETURN(job, store::RunningRotationJob(db));
+    return Status::Ok();
+  });
+  int failures = 0;
+  while (st.ok() && job && job->id == job_id) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) break;
+      if (run_started_done_ < 0) run_started_done_ = job->done;
+    }
+    store::RotationJobRow attempt = *job;
+    auto finished = RunBatch(attempt);
+    if (!finished.ok()) {
+      // Nothing of the failed batch was kept; back off and retry from the
+      // last checkpoint.
+      log::Error("key rotation batch failed: " + finished.status().ToString());
+      if (++failures > 50) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 * failures));
+      continue;
+    }
+    failures = 0;
+    *job = attempt;
+    if (*finished) {
+      log::Info("key rotation job " + std::to_string(job_id) + " done: " +
+                std::to_string(job->done) + " records");
+      break;
+    }
+    if (options_.pause_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(options_.pause_ms));
+    }
+  }
+  if (!st.ok()) log::Error("key rotation could not start: " + st.ToString());
+  {
+    std::lock_guard lock(mu_);
+    running_ = false;
+  }
+  idle_cv_.notify_all();
+}
+
+void KeyRotator::WaitIdle() {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] { return !running_; });
+}
+
+StatusOr<RotationProgress> KeyRotator::Progress() const {
+  std::optional<store::RotationJobRow> job;
+  RETURN_IF_ERROR(store_.Read([&](store::Database& db) -> Status {
+    ASSIGN_OR_RETURN(job, store::LatestRotationJob(db));
+    return Status::Ok();
+  }));
+  if (!job) return RotationProgress{};
+  RotationProgress p = ToProgress(*job);
+  std::lock_guard lock(mu_);
+  int64_t now = clock_();
+  if (job->state == "running" && run_started_done_ >= 0 && now > run_started_ms_) {
+    p.rate_per_second =
+        static_cast<double>(job->done - run_started_done_) * 1000.0 / (now - run_started_ms_);
+  } else if (job->finished_at && *job->finished_at > job->started_at) {
+    p.rate_per_second =
+        static_cast<double>(job->done) * 1000.0 / (*job->finished_at - job->started_at);
+  }
+  if (job->state == "running" && p.rate_per_second > 0) {
+    p.eta_seconds = static_cast<double>(std::max<int64_t>(0, job->total - job->done)) /
+                    p.rate_per_second;
+  }
+  return p;
+}
+
+StatusOr<std::vector<KeyInfo>> KeyRotator::ListKeys() const {
+  std::vector<KeyInfo> out;
+  RETURN_IF_ERROR(store_.Read([&](store::Database& db) -> Status {
+    ASSIGN_OR_RETURN(auto rows, store::LoadKeyRows(db));
+    for (const auto& row : rows) {
+      KeyInfo k;
+      k.id = row.id;
+      k.purpose = crypto::PurposeName(row.purpose);
+      k.state = crypto::StateName(row.state);
+      k.created_at = row.created_at;
+      ASSIGN_OR_RETURN(k.records, store::RecordsUsingKey(db, row.id));
+      ASSIGN_OR_RETURN(k.audit_entries, store::AuditEntriesUsingKey(db, row.id));
+      out.push_back(std::move(k));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status KeyRotator::Destroy(uint32_t id, const audit::Entry& entry) {
+  RETURN_IF_ERROR(store_.Write([&](store::Database& db) -> Status {
+    ASSIGN_OR_RETURN(auto rows, store::LoadKeyRows(db));
+    const crypto::KeyRow* key = nullptr;
+    for (const auto& row : rows) {
+      if (row.id == id) key = &row;
+    }
+    if (key == nullptr) return NotFound("no key with id " + std::to_string(id), "key_not_found");
+    if (key->state == KeyState::kDestroyed) {
+      return FailedPrecondition("key " + std::to_string(id) + " is destroyed already",
+                                "key_destroyed");
+    }
+    if (key->state == KeyState::kActive) {
+      return FailedPrecondition("key " + std::to_string(id) +
+                                    " is active; rotate it first",
+                                "key_in_use");
+    }
+    ASSIGN_OR_RETURN(auto running, store::RunningRotationJob(db));
+    if (running && (running->old_key_id == id || running->new_key_id == id)) {
+      return FailedPrecondition("key " + std::to_string(id) +
+                                    " is part of the running rotation; wait for it",
+                                "key_in_use");
+    }
+    ASSIGN_OR_RETURN(int64_t records, store::RecordsUsingKey(db, id));
+    ASSIGN_OR_RETURN(int64_t entries, store::AuditEntriesUsingKey(db, id));
+    if (records > 0 || entries > 0) {
+      return FailedPrecondition("key " + std::to_string(id) + " is still used by " +
+                                    std::to_string(records) + " records and " +
+                                    std::to_string(entries) + " audit entries",
+                                "key_in_use");
+    }
+    RETURN_IF_ERROR(store::SetKeyState(db, id, KeyState::kDestroyed, clock_() / 1000));
+    audit::Entry e = entry;
+    e.record_id = "key:" + std::to_string(id);
+    e.detail = std::string("purpose=") + crypto::PurposeName(key->purpose);
+    return audit_.Append(db, e).status();
+  }));
+  return ReloadKeyring(store_, root_, keys_);
+}
+
+}  // namespace vault::service

@@ -1,0 +1,114 @@
+// KeyRotator: online, resumable key rotation.
+//  - data: a new active KEK; the old one turns decrypt_only; a background job
+//    rewraps every DEK under the new KEK (field ciphertexts untouched).
+//  - index: a new active index key; the job recomputes each record's blind
+//    indexes; searches probe every usable index key meanwhile, so no lookup
+//    misses during the job.
+// Each batch is one short transaction through the group-commit writer, and
+// carries the job's checkpoint (cursor, done) with it, so a crash or restart
+// resumes where it stopped. Records written during the job already use the
+// new key. Progress gives done/total, rate and ETA. Destroying a key is
+// refused while any record or audit entry still uses it.
+//
+// Thread-safe. The job runs on one background thread owned by this object.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/keyring.h"
+#include "store/key_tables.h"
+#include "store/store.h"
+
+namespace vault::service {
+
+struct RotationProgress {
+  bool exists = false;       // false: no rotation ever ran
+  int64_t job_id = 0;
+  std::string purpose;
+  std::string state;         // "running" | "done"
+  uint32_t old_key_id = 0, new_key_id = 0;
+  int64_t done = 0, total = 0;
+  double rate_per_second = 0;  // since this process picked the job up
+  double eta_seconds = 0;
+  int64_t started_at_ms = 0;
+  std::optional<int64_t> finished_at_ms;
+};
+
+struct KeyInfo {
+  uint32_t id = 0;
+  std::string purpose, state;
+  int64_t created_at = 0;
+  int64_t records = 0;        // records whose DEK or an index uses it
+  int64_t audit_entries = 0;  // audit entries MACed under it
+};
+
+struct RotationOptions {
+  int batch_size = 1000;
+  // Pause between batches, to leave room for lookups on a busy machine.
+  int pause_ms = 0;
+};
+
+class KeyRotator {
+ public:
+  KeyRotator(store::Store& store, crypto::KeyringHolder& keys, const crypto::SecretBytes& root,
+             audit::AuditLog& audit, RotationOptions options = {}, Clock clock = SystemClock());
+  ~KeyRotator();
+  KeyRotator(const KeyRotator&) = delete;
+  KeyRotator& operator=(const KeyRotator&) = delete;
+
+  // Picks up a job left running by a previous process. Call once at start.
+  Status ResumePending();
+
+  // Adds the new key, demotes the old one and starts the job, with `entry`
+  // (the caller's audit entry) in the same transaction. FailedPrecondition
+  // ("rotation_running") while another job runs; InvalidArgument for the
+  // audit purpose (its key rotates with `keys rotate --purpose audit`, not
+  // supported online).
+  StatusOr<RotationProgress> Start(crypto::KeyPurpose purpose, const audit::Entry& entry);
+
+  StatusOr<RotationProgress> Progress() const;
+  StatusOr<std::vector<KeyInfo>> ListKeys() const;
+
+  // Destroys key `id`: its wrapped material leaves the keyring, with `entry`
+  // in the same transaction. FailedPrecondition while it is active, used by
+  // any record or audit entry, or part of a running job.
+  Status Destroy(uint32_t id, const audit::Entry& entry);
+
+  // Blocks until no job is running (tests, CLI). Returns the final status of
+  // the job thread's last error, if any.
+  void WaitIdle();
+
+ private:
+  void Run(int64_t job_id);
+  // One batch. Returns true when the job is done.
+  StatusOr<bool> RunBatch(store::RotationJobRow& job);
+  void StartThread(int64_t job_id);
+
+  store::Store& store_;
+  crypto::KeyringHolder& keys_;
+  const crypto::SecretBytes& root_;
+  audit::AuditLog& audit_;
+  RotationOptions options_;
+  Clock clock_;
+
+  mutable std::mutex mu_;
+  std::condition_variable idle_cv_;
+  bool running_ = false;          // GUARDED_BY(mu_)
+  bool stopping_ = false;         // GUARDED_BY(mu_)
+  int64_t run_started_ms_ = 0;    // GUARDED_BY(mu_)
+  int64_t run_started_done_ = 0;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace vault::service
