@@ -4,6 +4,7 @@
 //  Remote commands talk to a running server's API with a token
 //  (--token or CONTACT_VAULT_TOKEN): employee, service-account, token,
 //  customer, audit.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "api_client.h"
+#include "csv_import.h"
 #include "audit/audit_log.h"
 #include "common/embedded_resources.h"
 #include "common/file_lock.h"
@@ -286,6 +288,22 @@ int main(int argc, char** argv) {
   customer_reveal->add_option("--fields", fields, "comma-separated: email,phone,name");
   customer_reveal->add_option("--reason", reason)->required();
   add_remote(customer_reveal);
+  std::string export_out;
+  auto* customer_export = customer->add_subcommand(
+      "export", "access request: everything held about a customer, as JSON (audited)");
+  customer_export->add_option("id", customer_id)->required();
+  customer_export->add_option("--reason", reason, "why (recorded in the audit log)")->required();
+  customer_export->add_option("--out", export_out, "file to write (default: standard output)");
+  add_remote(customer_export);
+
+  // --- retention ---
+  auto* retention = cli.add_subcommand("retention", "erase customers no longer needed")
+                        ->require_subcommand(1);
+  bool dry_run = false;
+  auto* retention_run = retention->add_subcommand(
+      "run", "run the retention rules now (customer.erase); --dry-run only counts");
+  retention_run->add_flag("--dry-run", dry_run, "list how many would be erased and why");
+  add_remote(retention_run);
 
   // --- audit ---
   auto* audit = cli.add_subcommand("audit", "the audit log")->require_subcommand(1);
@@ -336,6 +354,8 @@ int main(int argc, char** argv) {
   auto* restore = cli.add_subcommand("restore", "offline: replace the database with a backup");
   restore->add_option("file", backup_file)->required();
   add_local(restore, true);
+
+  vault::cli::ImportCommand import_cmd(cli, add_remote);
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -430,6 +450,7 @@ int main(int argc, char** argv) {
 
   // Everything below talks to the server.
   if (api.token.empty()) return Fail("this command needs --token or CONTACT_VAULT_TOKEN");
+  if (import_cmd.parsed()) return import_cmd.Run(api);
   vault::cli::ApiClient client(api);
   auto run = [&](const std::string& method, const std::string& path,
                  const json* body) -> vault::StatusOr<vault::cli::ApiResponse> {
@@ -488,6 +509,42 @@ int main(int argc, char** argv) {
   } else if (customer_reveal->parsed()) {
     json body = {{"fields", SplitCommas(fields)}, {"reason", reason}};
     r = run("POST", "/v1/customers/" + customer_id + "/reveal", &body);
+  } else if (customer_export->parsed()) {
+    json body = {{"reason", reason}};
+    r = run("POST", "/v1/customers/" + customer_id + "/export", &body);
+    if (r.ok() && !export_out.empty()) {
+      // Mode 0600 from the first byte: the file holds plaintext.
+      int fd = ::open(export_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      std::string text = r->body.dump(2) + "\n";
+      bool written = fd >= 0 && ::write(fd, text.data(), text.size()) ==
+                                    static_cast<ssize_t>(text.size());
+      if (fd >= 0) ::close(fd);
+      if (!written) return Fail("cannot write " + export_out);
+      std::printf("wrote %s (it holds plaintext: keep it safe and delete it when done)\n",
+                  export_out.c_str());
+      return 0;
+    }
+  } else if (retention_run->parsed()) {
+    json body = {{"dry_run", dry_run}};
+    r = run("POST", "/v1/admin/retention/run", &body);
+    if (!r.ok()) return Fail(r.status().message());
+    const json& rep = r->body;
+    int64_t days = rep["rules"].value("erase_after_days_unseen", int64_t{0});
+    if (days == 0) {
+      std::printf("retention is off (retention.erase_after_days_unseen = 0)\n");
+      return 0;
+    }
+    int64_t n = rep.value("erasures", int64_t{0});
+    std::printf("%s%lld customer%s %s (rule: erase when unseen for over %lld days; "
+                "%lld past it, %lld kept by consent)\n",
+                dry_run ? "dry run: " : "", static_cast<long long>(n), n == 1 ? "" : "s",
+                dry_run ? "would be erased" : "erased", static_cast<long long>(days),
+                static_cast<long long>(rep.value("examined", int64_t{0})),
+                static_cast<long long>(rep.value("kept_by_consent", int64_t{0})));
+    for (const auto& [why, count] : rep["by_reason"].items()) {
+      std::printf("  %6lld  %s\n", static_cast<long long>(count.get<int64_t>()), why.c_str());
+    }
+    return 0;
   } else if (keys_list->parsed()) {
     r = run("GET", "/v1/admin/keys", nullptr);
   } else if (keys_destroy->parsed()) {

@@ -3,6 +3,8 @@
 // or SIGINT. Any start-up failure prints one line and exits non-zero.
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -15,6 +17,8 @@
 #include "service/access_service.h"
 #include "service/admin_service.h"
 #include "service/customer_service.h"
+#include "service/idempotency.h"
+#include "service/privacy_service.h"
 #include "service/vault.h"
 
 namespace {
@@ -63,6 +67,7 @@ int main(int argc, char** argv) {
   if (!config->root_passphrase.empty()) root.passphrase = config->root_passphrase;
   vault::store::StoreOptions store_options;
   store_options.readers = config->readers;
+  store_options.reserve_bytes = int64_t{8} << 20;  // a full disk still serves reads
   auto vault = vault::service::OpenVaultAt(config->DatabasePath(), root, store_options);
   if (!vault.ok()) return Fail(vault.status().message());
   // Offline commands (root rekey, restore) refuse to run while this is held.
@@ -83,6 +88,9 @@ int main(int argc, char** argv) {
   admin.set_key_rotator(&rotator);
   if (auto st = rotator.ResumePending(); !st.ok()) return Fail(st.message());
   vault::http::Metrics metrics;
+  vault::service::PrivacyService privacy(customers, *vault->store, *policy, audit,
+                                         vault::service::PrivacyOptions::FromConfig(*config));
+  vault::service::IdempotencyService idempotency(*vault->store, *vault->keys);
 
   vault::http::App app;
   app.config = *config;
@@ -95,23 +103,36 @@ int main(int argc, char** argv) {
   app.auth = &auth;
   app.audit = &audit;
   app.metrics = &metrics;
+  app.idempotency = &idempotency;
+  app.privacy = &privacy;
 
   vault::http::HttpServer server(app.config, app);
   auto port = server.Bind();
   if (!port.ok()) return Fail(port.status().message());
+  // A stop signal may arrive before Serve() has started listening, when
+  // httplib's stop() does nothing yet: keep asking until Serve() returns.
+  std::atomic<bool> served{false};
   std::thread watcher([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    vault::log::Info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
-                     ", shutting down");
-    server.Stop();
+    if (!served) {
+      vault::log::Info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                       ", shutting down");
+    }
+    while (!served) {
+      server.Stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   });
   vault::log::Info(std::string("listening on ") + (server.tls() ? "https://" : "http://") +
                    config->listen + ":" + std::to_string(*port));
+  // Retention runs now and then every retention.schedule_minutes.
+  privacy.StartSchedule();
   server.Serve();
-  // Serve returned: either a signal stopped it (watcher done) or it failed.
-  pthread_kill(watcher.native_handle(), SIGTERM);
+  served = true;
+  pthread_kill(watcher.native_handle(), SIGTERM);  // wakes the watcher if no signal came
   watcher.join();
+  privacy.StopSchedule();
   vault::log::Info("stopped");
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "common/log.h"
 #include "crypto/util.h"
 #include "store/vault_tables.h"
 
@@ -57,6 +58,13 @@ bool EqualBytes(std::string_view a, std::string_view b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// Fail closed without telling the client why: the cause (an SQLite message,
+// never a value) goes to the server log only.
+Status AuditUnavailable(const Status& cause) {
+  log::Error("audit write failed: " + cause.message());
+  return Unavailable("the audit log cannot be written; nothing was done", "audit_unavailable");
+}
+
 }  // namespace
 
 std::string Canonical(const store::AuditRow& row) {
@@ -95,13 +103,26 @@ StatusOr<Receipt> AuditLog::Append(store::Database& db, const Entry& entry) {
   auto fail = [this](const Status& st) -> Status {
     ++failures_;
     if (st.reason() == "storage_full") return st;
-    return Unavailable("the audit log cannot be written: " + st.message(),
-                       "audit_unavailable");
+    return AuditUnavailable(st);
   };
   auto last = store::LastAuditRow(db);
   if (!last.ok()) return fail(last.status());
+  auto head = store::GetMeta(db, kHeadMetaKey);
+  if (!head.ok()) return fail(head.status());
+  int64_t prev_seq = last->has_value() ? (*last)->seq : 0;
+  std::string prev = last->has_value() ? (*last)->mac : std::string(kMacSize, '\0');
+  // Chain from the head when it is ahead of the newest row: entries cut off
+  // the end then stay a gap that verify reports, instead of being silently
+  // replaced by the next entry (which would heal the chain).
+  if (head->has_value() && (*head)->size() == 8 + 2 * kMacSize) {
+    int64_t head_seq = static_cast<int64_t>(GetU64(**head));
+    if (head_seq > prev_seq) {
+      prev_seq = head_seq;
+      prev = (*head)->substr(8, kMacSize);
+    }
+  }
   store::AuditRow row;
-  row.seq = last->has_value() ? (*last)->seq + 1 : 1;
+  row.seq = prev_seq + 1;
   row.time_ms = clock_();
   row.principal = entry.principal;
   row.roles = entry.roles;
@@ -114,7 +135,6 @@ StatusOr<Receipt> AuditLog::Append(store::Database& db, const Entry& entry) {
   row.request_id = entry.request_id;
   row.client = entry.client;
   row.key_id = key_id;
-  std::string prev = last->has_value() ? (*last)->mac : std::string(kMacSize, '\0');
   row.mac = Mac(*key, prev, Canonical(row));
   Status st = store::InsertAuditRow(db, row);
   if (st.ok()) st = store::SetMeta(db, kHeadMetaKey, HeadValue(*key, row.seq, row.mac));
@@ -125,15 +145,15 @@ StatusOr<Receipt> AuditLog::Append(store::Database& db, const Entry& entry) {
 
 StatusOr<Receipt> AuditLog::Record(const Entry& entry) {
   Receipt receipt;
-  Status st = store_.Write([&](store::Database& db) -> Status {
+  // Essential: reads are audited, and must stay possible on a full disk.
+  Status st = store_.WriteEssential([&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(receipt, Append(db, entry));
     return Status::Ok();
   });
   if (!st.ok()) {
     if (st.reason() == "audit_unavailable" || st.reason() == "storage_full") return st;
     ++failures_;
-    return Unavailable("the audit log cannot be written: " + st.message(),
-                       "audit_unavailable");
+    return AuditUnavailable(st);
   }
   return receipt;
 }

@@ -188,13 +188,14 @@ StatusOr<Principal> AuthService::AuthenticateSession(std::string_view session) {
   }));
   if (!ok) {
     if (row) {
-      store_.Write([&](store::Database& db) { return store::DeleteSession(db, id_hash); })
+      store_.WriteEssential([&](store::Database& db) { return store::DeleteSession(db, id_hash); })
           .IgnoreError();
     }
     return expired;
   }
   if (now - row->last_seen_at >= kSessionTouchMs) {
-    RETURN_IF_ERROR(store_.Write(
+    // Session upkeep is essential: signed-in staff keep reading on a full disk.
+    RETURN_IF_ERROR(store_.WriteEssential(
         [&](store::Database& db) { return store::TouchSession(db, id_hash, now); }));
   }
   principal.via = "session";
@@ -239,7 +240,7 @@ StatusOr<LoginResult> AuthService::Login(std::string_view username,
   result.expires_at_ms = now + options_.session_absolute_ms;
   store::SessionRow session{Hash32(result.session), row->id, result.csrf_token, now, now,
                             result.expires_at_ms};
-  RETURN_IF_ERROR(store_.Write([&](store::Database& db) -> Status {
+  RETURN_IF_ERROR(store_.WriteEssential([&](store::Database& db) -> Status {
     RETURN_IF_ERROR(store::DeleteExpiredSessions(db, now, options_.session_idle_ms));
     return store::InsertSession(db, session);
   }));
@@ -255,7 +256,8 @@ StatusOr<LoginResult> AuthService::Login(std::string_view username,
 
 Status AuthService::Logout(std::string_view session) {
   std::string id_hash = Hash32(session);
-  return store_.Write([&](store::Database& db) { return store::DeleteSession(db, id_hash); });
+  return store_.WriteEssential(
+      [&](store::Database& db) { return store::DeleteSession(db, id_hash); });
 }
 
 Status AuthService::CheckRoles(const std::vector<std::string>& roles) const {

@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -46,6 +47,120 @@ Setter Bool(bool Config::*member) {
   };
 }
 
+// A name of a purpose or notice version: what may go into the ledger.
+bool IsToken(std::string_view s, size_t max_size, bool allow_upper_and_punct) {
+  if (s.empty() || s.size() > max_size) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (allow_upper_and_punct) ok = ok || (c >= 'A' && c <= 'Z') || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Setter StrList(std::vector<std::string> Config::*member) {
+  return [=](const toml::node& node, Config& c) -> Status {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) return InvalidArgument("must be an array of strings");
+    std::vector<std::string> out;
+    for (const toml::node& element : *array) {
+      if (!element.is_string()) return InvalidArgument("must be an array of strings");
+      out.push_back(*element.value<std::string>());
+    }
+    c.*member = std::move(out);
+    return Status::Ok();
+  };
+}
+
+Setter StrMap(std::map<std::string, std::string> Config::*member) {
+  return [=](const toml::node& node, Config& c) -> Status {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return InvalidArgument("must be a table of strings");
+    std::map<std::string, std::string> out;
+    for (const auto& [key, value] : *table) {
+      if (!value.is_string()) return InvalidArgument("must be a table of strings");
+      out[std::string(key.str())] = *value.value<std::string>();
+    }
+    c.*member = std::move(out);
+    return Status::Ok();
+  };
+}
+
+Setter IntMap(std::map<std::string, int> Config::*member, int64_t lo, int64_t hi) {
+  return [=](const toml::node& node, Config& c) -> Status {
+    const toml::table* table = node.as_table();
+    std::string what = "must be a table of integers from " + std::to_string(lo) + " to " +
+                       std::to_string(hi);
+    if (table == nullptr) return InvalidArgument(what);
+    std::map<std::string, int> out;
+    for (const auto& [key, value] : *table) {
+      auto v = value.value<int64_t>();
+      if (!value.is_integer() || !v || *v < lo || *v > hi) return InvalidArgument(what);
+      out[std::string(key.str())] = static_cast<int>(*v);
+    }
+    c.*member = std::move(out);
+    return Status::Ok();
+  };
+}
+
+// The [privacy] and [retention] settings must agree with each other.
+Status CheckPrivacy(const Config& c) {
+  auto known = [&](const std::string& purpose) {
+    return std::find(c.consent_purposes.begin(), c.consent_purposes.end(), purpose) !=
+           c.consent_purposes.end();
+  };
+  for (size_t i = 0; i < c.consent_purposes.size(); ++i) {
+    const std::string& p = c.consent_purposes[i];
+    if (!IsToken(p, 64, false)) {
+      return InvalidArgument("privacy.consent_purposes: \"" + p +
+                             "\" must be 1 to 64 of a-z, 0-9 and _");
+    }
+    if (std::find(c.consent_purposes.begin(), c.consent_purposes.begin() + i, p) !=
+        c.consent_purposes.begin() + i) {
+      return InvalidArgument("privacy.consent_purposes names \"" + p + "\" twice");
+    }
+  }
+  for (const auto& [version, hash] : c.notices) {
+    if (!IsToken(version, 64, true)) {
+      return InvalidArgument("privacy.notices: a version must be 1 to 64 of A-Z, a-z, "
+                             "0-9, '.', '-' and '_'");
+    }
+    bool hex = hash.size() == 64 && std::all_of(hash.begin(), hash.end(), [](char ch) {
+                 return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+               });
+    if (!hex) {
+      return InvalidArgument("privacy.notices: the hash of \"" + version +
+                             "\" must be a SHA-256 in 64 lowercase hex digits");
+    }
+  }
+  for (const auto& [purpose, field] : c.export_fields) {
+    if (!known(purpose)) {
+      return InvalidArgument("privacy.export_fields: \"" + purpose +
+                             "\" is not in privacy.consent_purposes");
+    }
+    if (field != "email" && field != "phone") {
+      return InvalidArgument("privacy.export_fields: the field of \"" + purpose +
+                             "\" must be \"email\" or \"phone\"");
+    }
+  }
+  for (const auto& [purpose, days] : c.retention_days_with_consent) {
+    if (!known(purpose)) {
+      return InvalidArgument("retention.days_with_consent: \"" + purpose +
+                             "\" is not in privacy.consent_purposes");
+    }
+    if (c.erase_after_days_unseen == 0) {
+      return InvalidArgument("retention.days_with_consent needs "
+                             "retention.erase_after_days_unseen above 0");
+    }
+    if (days < c.erase_after_days_unseen) {
+      return InvalidArgument("retention.days_with_consent: \"" + purpose +
+                             "\" keeps customers less long than "
+                             "retention.erase_after_days_unseen");
+    }
+  }
+  return Status::Ok();
+}
+
 const std::map<std::string, std::map<std::string, Setter>>& Schema() {
   static const auto* kSchema = new std::map<std::string, std::map<std::string, Setter>>{
       {"server",
@@ -74,6 +189,17 @@ const std::map<std::string, std::map<std::string, Setter>>& Schema() {
         {"max_concurrent_password_hashes",
          Int(&Config::max_concurrent_password_hashes, 1, 64)}}},
       {"log", {{"level", Str(&Config::log_level)}}},
+      {"privacy",
+       {{"officer_name", Str(&Config::privacy_officer_name)},
+        {"officer_email", Str(&Config::privacy_officer_email)},
+        {"officer_phone", Str(&Config::privacy_officer_phone)},
+        {"consent_purposes", StrList(&Config::consent_purposes)},
+        {"notices", StrMap(&Config::notices)},
+        {"export_fields", StrMap(&Config::export_fields)}}},
+      {"retention",
+       {{"erase_after_days_unseen", Int(&Config::erase_after_days_unseen, 0, 36500)},
+        {"days_with_consent", IntMap(&Config::retention_days_with_consent, 1, 36500)},
+        {"schedule_minutes", Int(&Config::retention_schedule_minutes, 0, 7 * 24 * 60)}}},
   };
   return *kSchema;
 }
@@ -118,6 +244,9 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
                                ": customers.default_region must be a two-letter "
                                "region code such as \"CA\"",
                            "config_invalid");
+  }
+  if (Status st = CheckPrivacy(config); !st.ok()) {
+    return InvalidArgument(std::string(source_name) + ": " + st.message(), "config_invalid");
   }
   return config;
 }

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -50,6 +52,29 @@ struct Config {
 
   // [log]
   std::string log_level = "info";
+
+  // [privacy]
+  std::string privacy_officer_name = "Privacy Officer";
+  std::string privacy_officer_email;  // shown in access exports; set it
+  std::string privacy_officer_phone;
+  // Purposes a customer may consent to; the ledger refuses any other.
+  std::vector<std::string> consent_purposes = {"marketing_email", "marketing_sms",
+                                               "share_with_partners"};
+  // Notice versions a consent may cite -> SHA-256 (64 hex digits) of that
+  // notice's text. The ledger records both; an unknown version is refused.
+  std::map<std::string, std::string> notices = {
+      {"notice-2026-11", "e62a42fa7649fc54eb005fcf2f88cc86209c7c519533623e5870224e5e4a6386"}};
+  // Purpose -> the one contact field (email or phone) its marketing export
+  // carries. A purpose not listed cannot be exported.
+  std::map<std::string, std::string> export_fields = {{"marketing_email", "email"},
+                                                       {"marketing_sms", "phone"}};
+
+  // [retention]
+  int erase_after_days_unseen = 730;  // 0: never erase for being unseen
+  // Purpose -> days: a customer currently consenting to the purpose is kept
+  // until unseen this long (the longest applies; each >= the global rule).
+  std::map<std::string, int> retention_days_with_consent;
+  int retention_schedule_minutes = 60;  // 0: only on demand
 
   std::string DatabasePath() const { return data_dir + "/vault.db"; }
   std::string RootKeyFile() const {

@@ -1,6 +1,7 @@
 // /v1/customers…: parse, call AccessService, encode. PII arrives only in
 // JSON bodies (never in a path or query) and leaves only in bodies marked
 // Cache-Control: no-store.
+#include "http/problem.h"
 #include "http/routes.h"
 
 namespace vault::http {
@@ -36,6 +37,29 @@ StatusOr<ContactField> DecodeField(const std::string& name) {
   return *field;
 }
 
+// Runs a creating handler under the request's Idempotency-Key, if any: the
+// first response is kept and replayed for retries with the same key.
+Status Idempotent(App& app, Call& c, const std::function<Status()>& handler) {
+  std::string key = c.req.get_header_value("Idempotency-Key");
+  if (!c.req.has_header("Idempotency-Key") || app.idempotency == nullptr) return handler();
+  std::string request = c.req.method + " " + c.req.path + "\n" + c.req.body;
+  ASSIGN_OR_RETURN(auto stored,
+                   app.idempotency->Run(c.who.Label(), key, request, [&] {
+                     Status st = handler();
+                     if (!st.ok()) WriteProblem(c.res, st, RequestId(c.res));
+                     return service::StoredResponse{
+                         c.res.status, c.res.get_header_value("Content-Type"), c.res.body};
+                   }));
+  if (stored.replayed) {
+    c.res.status = stored.status;
+    c.res.set_content(stored.body, stored.content_type);
+    c.res.set_header("Idempotent-Replayed", "true");
+  }
+  return Status::Ok();
+}
+
+constexpr size_t kMaxBatchItems = 500;
+
 // The customer id from the path; never PII, only "cus_" + hex.
 std::string PathId(const httplib::Request& req) {
   return req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
@@ -49,12 +73,14 @@ void RegisterCustomerRoutes(httplib::Server& server, App& app) {
   server.Post("/v1/customers", [&app, depth](const httplib::Request& req,
                                              httplib::Response& res) {
     Authenticated(app, req, res, "customer.create", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-      RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
-      ASSIGN_OR_RETURN(auto input, DecodeInput(body));
-      ASSIGN_OR_RETURN(auto view, app.access->Create(c.who, c.meta, input));
-      WriteJson(res, 201, EncodeView(view));
-      return Status::Ok();
+      return Idempotent(app, c, [&]() -> Status {
+        ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+        RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
+        ASSIGN_OR_RETURN(auto input, DecodeInput(body));
+        ASSIGN_OR_RETURN(auto view, app.access->Create(c.who, c.meta, input));
+        WriteJson(res, 201, EncodeView(view));
+        return Status::Ok();
+      });
     });
   });
 
@@ -77,14 +103,83 @@ void RegisterCustomerRoutes(httplib::Server& server, App& app) {
   server.Post("/v1/customers/find-or-create", [&app, depth](const httplib::Request& req,
                                                             httplib::Response& res) {
     Authenticated(app, req, res, "customer.find_or_create", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-      RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
-      ASSIGN_OR_RETURN(auto input, DecodeInput(body));
-      ASSIGN_OR_RETURN(auto result, app.access->FindOrCreate(c.who, c.meta, input));
-      Json out = EncodeView(result.customer);
-      WriteJson(res, result.created ? 201 : 200,
-                {{"customer", out}, {"created", result.created}});
-      return Status::Ok();
+      return Idempotent(app, c, [&]() -> Status {
+        ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+        RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
+        ASSIGN_OR_RETURN(auto input, DecodeInput(body));
+        ASSIGN_OR_RETURN(auto result, app.access->FindOrCreate(c.who, c.meta, input));
+        Json out = EncodeView(result.customer);
+        WriteJson(res, result.created ? 201 : 200,
+                  {{"customer", out}, {"created", result.created}});
+        return Status::Ok();
+      });
+    });
+  });
+
+  // Up to 500 creates or find-or-creates; each item has its own result, and
+  // one failing item does not undo the others (each is its own transaction
+  // with its own audit entry).
+  server.Post("/v1/customers/batch", [&app, depth](const httplib::Request& req,
+                                                   httplib::Response& res) {
+    Authenticated(app, req, res, "customer.batch", [&](Call& c) -> Status {
+      return Idempotent(app, c, [&]() -> Status {
+        ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+        RETURN_IF_ERROR(OnlyMembers(body, {"items"}));
+        auto items = body.find("items");
+        if (items == body.end() || !items->is_array() || items->empty() ||
+            items->size() > kMaxBatchItems) {
+          return InvalidArgument("\"items\" must be an array of 1 to 500 objects",
+                                 "batch_invalid");
+        }
+        Json results = Json::array();
+        int ok = 0;
+        for (size_t i = 0; i < items->size(); ++i) {
+          const Json& item = (*items)[i];
+          Json result = {{"index", i}};
+          auto run = [&]() -> Status {
+            if (!item.is_object()) {
+              return InvalidArgument("each item must be an object", "item_invalid");
+            }
+            RETURN_IF_ERROR(OnlyMembers(item, {"op", "email", "phone", "name"}));
+            ASSIGN_OR_RETURN(auto op, OptionalString(item, "op"));
+            std::string kind = op.value_or("create");
+            ASSIGN_OR_RETURN(auto input, DecodeInput(item));
+            if (kind == "create") {
+              ASSIGN_OR_RETURN(auto view, app.access->Create(c.who, c.meta, input));
+              result["status"] = 201;
+              result["created"] = true;
+              result["customer"] = EncodeView(view);
+            } else if (kind == "find_or_create") {
+              ASSIGN_OR_RETURN(auto found, app.access->FindOrCreate(c.who, c.meta, input));
+              result["status"] = found.created ? 201 : 200;
+              result["created"] = found.created;
+              result["customer"] = EncodeView(found.customer);
+            } else {
+              return InvalidArgument("op must be create or find_or_create", "op_invalid");
+            }
+            return Status::Ok();
+          };
+          Status st = run();
+          if (st.ok()) {
+            ++ok;
+          } else {
+            // The audit cannot be written: stop, nothing more is done blind.
+            if (st.reason() == "audit_unavailable") return st;
+            int status = HttpStatusFor(st);
+            bool hide = status == 500;  // as WriteProblem: no internals to clients
+            result["status"] = status;
+            result["error"] = {{"code", hide ? "internal" : st.reason()},
+                               {"detail", hide ? "an internal error occurred"
+                                               : st.message()}};
+          }
+          results.push_back(std::move(result));
+        }
+        WriteJson(res, 200,
+                  {{"results", results},
+                   {"succeeded", ok},
+                   {"failed", static_cast<int>(items->size()) - ok}});
+        return Status::Ok();
+      });
     });
   });
 
@@ -172,6 +267,9 @@ void RegisterCustomerRoutes(httplib::Server& server, App& app) {
                                                    httplib::Response& res) {
     Authenticated(app, req, res, "customer.erase", [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathId(req)));
+      // The erased record's old pages sit in the WAL until a checkpoint:
+      // fold them in now, so no copy outlives the erasure.
+      if (app.privacy != nullptr) app.privacy->ScrubWal().IgnoreError();
       WriteJson(res, 200,
                 {{"id", receipt.id},
                  {"erased_at", receipt.erased_at_ms},

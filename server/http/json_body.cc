@@ -86,8 +86,14 @@ Status OnlyMembers(const Json& obj, std::initializer_list<std::string_view> allo
     bool known = false;
     for (std::string_view a : allowed) known = known || key == a;
     if (!known) {
-      // Member names are the client's text: keep them short in the reply.
-      std::string shown = key.size() > 40 ? key.substr(0, 40) + "…" : key;
+      // Member names are the client's text: keep them short in the reply,
+      // cut on a UTF-8 boundary so the problem+json body stays valid.
+      std::string shown = key;
+      if (shown.size() > 40) {
+        size_t cut = 40;
+        while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) --cut;
+        shown = shown.substr(0, cut) + "…";
+      }
       return InvalidArgument("unknown member \"" + shown + "\"", "unknown_member");
     }
   }

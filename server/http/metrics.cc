@@ -11,7 +11,8 @@ const std::set<std::string>& FixedSegments() {
       "v1", "customers", "search", "verify", "reveal", "find-or-create", "batch",
       "consents", "export", "exports", "marketing", "auth", "login", "logout", "me",
       "admin", "employees", "service-accounts", "tokens", "keys", "rotate", "rotation",
-      "audit", "healthz", "readyz", "metrics", "retention", "assets", "app"};
+      "audit", "healthz", "readyz", "metrics", "retention", "assets", "app", "run",
+      "seen", "receipts", "destroy"};
   return *kWords;
 }
 

@@ -16,6 +16,7 @@ const char* TitleFor(int http_status) {
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     case 507: return "Insufficient Storage";
@@ -31,6 +32,7 @@ int HttpStatusFor(const Status& status) {
     case StatusCode::kInvalidArgument:
       if (status.reason() == "body_too_large") return 413;
       if (status.reason() == "unsupported_media_type") return 415;
+      if (status.reason() == "too_many_headers") return 431;
       return 400;
     case StatusCode::kNotFound: return 404;
     case StatusCode::kAlreadyExists: return 409;
@@ -62,7 +64,10 @@ void WriteProblem(httplib::Response& res, const Status& status,
       {"request_id", request_id},
   };
   res.status = code;
-  res.set_content(body.dump(), "application/problem+json");
+  // A message may quote client text (a member name, a path id): replace
+  // invalid UTF-8 rather than throw, which would turn a 4xx into a 500.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/problem+json");
   if (code == 401) res.set_header("WWW-Authenticate", "Bearer");
 }
 

@@ -20,6 +20,8 @@
 #include "service/access_service.h"
 #include "service/admin_service.h"
 #include "service/customer_service.h"
+#include "service/idempotency.h"
+#include "service/privacy_service.h"
 #include "store/store.h"
 
 namespace vault::http {
@@ -36,6 +38,8 @@ struct App {
   auth::AuthService* auth = nullptr;
   audit::AuditLog* audit = nullptr;
   Metrics* metrics = nullptr;
+  service::IdempotencyService* idempotency = nullptr;
+  service::PrivacyService* privacy = nullptr;  // privacy routes answer 503 without it
 };
 
 inline constexpr char kSessionCookie[] = "__Host-cv_session";
@@ -71,5 +75,6 @@ void RegisterCustomerRoutes(httplib::Server& server, App& app);
 void RegisterAuthRoutes(httplib::Server& server, App& app);
 void RegisterAdminRoutes(httplib::Server& server, App& app);
 void RegisterWebRoutes(httplib::Server& server, App& app);
+void RegisterPrivacyRoutes(httplib::Server& server, App& app);
 
 }  // namespace vault::http

@@ -12,6 +12,9 @@
 namespace vault::http {
 namespace {
 
+// Far more than any browser or POS client sends (about 20).
+constexpr size_t kMaxRequestHeaders = 100;
+
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" ||
          host.starts_with("127.");
@@ -50,15 +53,34 @@ StatusOr<int> HttpServer::Bind() {
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.set_tcp_nodelay(true);
   s.set_keep_alive_max_count(1000);
-  s.set_keep_alive_timeout(30);
+  // An idle keep-alive connection holds a worker thread, and a stop waits for
+  // it: keep the wait short (SIGTERM with an idle client took 30 s).
+  s.set_keep_alive_timeout(5);
   s.set_read_timeout(config_.read_timeout_seconds, 0);
   s.set_write_timeout(config_.write_timeout_seconds, 0);
   s.set_payload_max_length(static_cast<size_t>(config_.max_body_bytes));
 
-  s.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Request-Id", "req_" + crypto::HexEncode(crypto::RandomBytes(12)));
     res.set_header("X-Content-Type-Options", "nosniff");
-    return httplib::Server::HandlerResponse::Unhandled;
+    // httplib limits each header line (8 KiB) but not their number; and it
+    // lets Transfer-Encoding override Content-Length, where a proxy in front
+    // may frame the body by Content-Length (request smuggling). Refuse both,
+    // closing the connection: the unread body must not pass for a request.
+    Status refused;
+    if (req.headers.size() > kMaxRequestHeaders) {
+      refused = InvalidArgument("more than " + std::to_string(kMaxRequestHeaders) +
+                                    " request headers",
+                                "too_many_headers");
+    } else if (req.has_header("Transfer-Encoding") && req.has_header("Content-Length")) {
+      refused = InvalidArgument("send either Content-Length or Transfer-Encoding, not both",
+                                "ambiguous_length");
+    }
+    if (refused.ok()) return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("Connection", "close");
+    res.set_header("Cache-Control", "no-store");
+    WriteProblem(res, refused, RequestId(res));
+    return httplib::Server::HandlerResponse::Handled;
   });
   s.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
@@ -68,6 +90,7 @@ StatusOr<int> HttpServer::Bind() {
     // Only errors no route answered (404 for unknown paths, 413 from httplib's
     // own limit, 400 for malformed requests) arrive here without a body.
     if (!res.body.empty()) return;
+    res.set_header("Cache-Control", "no-store");
     std::string id = RequestId(res);
     if (id.empty()) {
       id = "req_" + crypto::HexEncode(crypto::RandomBytes(12));
@@ -103,6 +126,7 @@ StatusOr<int> HttpServer::Bind() {
   RegisterAuthRoutes(s, app_);
   RegisterCustomerRoutes(s, app_);
   RegisterAdminRoutes(s, app_);
+  RegisterPrivacyRoutes(s, app_);
   RegisterWebRoutes(s, app_);
 
   int port = config_.port;

@@ -20,11 +20,10 @@ constexpr char kContentSecurityPolicy[] =
     "require-trusted-types-for 'script'";
 
 std::string_view ContentTypeOf(std::string_view path) {
-  auto ends_with = [&](std::string_view suffix) { return path.ends_with(suffix); };
-  if (ends_with(".html")) return "text/html; charset=utf-8";
-  if (ends_with(".css")) return "text/css; charset=utf-8";
-  if (ends_with(".js")) return "text/javascript; charset=utf-8";
-  if (ends_with(".svg")) return "image/svg+xml";
+  if (path.ends_with(".html")) return "text/html; charset=utf-8";
+  if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (path.ends_with(".svg")) return "image/svg+xml";
   return "application/octet-stream";
 }
 

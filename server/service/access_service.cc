@@ -195,7 +195,8 @@ StatusOr<std::vector<CustomerView>> AccessService::Search(const auth::Principal&
     return audit_.Append(db, entry).status();
   });
   if (!st.ok()) {
-    return Unavailable("the audit log cannot be written: " + st.message(),
+    if (st.reason() == "audit_unavailable") return st;
+    return Unavailable("the audit log cannot be written; nothing was done",
                        "audit_unavailable");
   }
   return views;
@@ -252,7 +253,10 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who,
     ++start;
   }
   trimmed.erase(0, start);
-  if (trimmed.empty() || trimmed.size() > 200 || !IsValidUtf8(trimmed)) {
+  // 1 to 200 characters (code points, not bytes: "é" is one character).
+  size_t characters = 0;
+  for (char ch : trimmed) characters += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+  if (characters == 0 || characters > 200 || !IsValidUtf8(trimmed)) {
     return Refuse(entry, InvalidArgument("a reveal needs a reason of 1 to 200 characters",
                                          "reason_required"));
   }
@@ -293,7 +297,8 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who,
   if (!st.ok()) {
     WipeCustomer(*c);
     if (st.reason() == "reveal_quota_exceeded") return Refuse(entry, st);
-    return Unavailable("the audit log cannot be written: " + st.message(),
+    if (st.reason() == "audit_unavailable") return st;
+    return Unavailable("the audit log cannot be written; nothing was done",
                        "audit_unavailable");
   }
   RevealResult result;

@@ -336,7 +336,8 @@ Status CustomerService::Erase(std::string_view id, const InTransaction& hook) {
 Status CustomerService::Touch(const std::vector<std::string>& ids,
                               const std::function<Status(store::Database&)>& hook) {
   int64_t now = clock_() / 1000;
-  return store_.Write([&](store::Database& db) -> Status {
+  // Essential: searches and reveals touch, and must stay possible on a full disk.
+  return store_.WriteEssential([&](store::Database& db) -> Status {
     for (const auto& id : ids) RETURN_IF_ERROR(store::TouchCustomer(db, id, now));
     if (hook) RETURN_IF_ERROR(hook(db));
     return Status::Ok();

@@ -15,6 +15,10 @@ namespace {
 using crypto::KeyPurpose;
 using crypto::KeyState;
 
+// How long a new job waits for requests still holding the keyring snapshot
+// from before it started.
+constexpr std::chrono::seconds kSnapshotGrace(5);
+
 Status ReindexRow(const crypto::Keyring& ring, const crypto::SecretBytes& index_key,
                   const store::RotationRow& r, std::optional<std::string>* email_idx,
                   std::optional<std::string>* phone_idx) {
@@ -129,7 +133,19 @@ StatusOr<RotationProgress> KeyRotator::Start(KeyPurpose purpose, const audit::En
   RETURN_IF_ERROR(st);
   // From here on every new record uses the new key; rows written with the
   // old snapshot in the meantime are picked up by the job's final pass.
+  std::weak_ptr<const crypto::Keyring> previous = keys_.Get();
   RETURN_IF_ERROR(ReloadKeyring(store_, root_, keys_));
+  // A request that took the previous snapshot may not have read yet (a
+  // search computes its probes, then reads): were the job to move a record
+  // first, that search would miss it, or fail to decrypt it. Requests hold a
+  // snapshot for milliseconds, so the job starts once they are all done.
+  auto deadline = std::chrono::steady_clock::now() + kSnapshotGrace;
+  while (!previous.expired() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!previous.expired()) {
+    log::Warn("key rotation starts while a pre-rotation keyring snapshot is still held");
+  }
   StartThread(job.id);
   return ToProgress(job);
 }

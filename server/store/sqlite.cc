@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
 
 namespace vault::store {
@@ -113,13 +114,20 @@ std::optional<std::string> Statement::ColumnOptionalText(int column) const {
 StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, Mode mode) {
   if (mode == Mode::kReadWrite) {
     // Create the file ourselves so it is 0600 from its first byte; SQLite
-    // gives the -wal and -shm files the database file's permissions.
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
+    // gives the -wal and -shm files the database file's permissions. Only
+    // when it is new: close() drops every POSIX lock this process holds on
+    // the file, SQLite's included, and a connection of this process may
+    // have it open already (a second Open of the live file). Without its
+    // locks, the next process to close the database thinks it is the last,
+    // checkpoints and deletes the WAL under the live connections, and every
+    // later commit goes to a deleted file.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) {
+      ::fchmod(fd, 0600);
+      ::close(fd);
+    } else if (errno != EEXIST) {
       return Unavailable("cannot open database file " + path, "storage_unavailable");
     }
-    ::fchmod(fd, 0600);
-    ::close(fd);
   }
   sqlite3* raw = nullptr;
   int flags = (mode == Mode::kReadWrite ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |

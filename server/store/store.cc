@@ -1,10 +1,15 @@
 #include "store/store.h"
 
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <future>
 #include <string>
 
 #include "common/embedded_resources.h"
+#include "common/log.h"
 
 namespace vault::store {
 namespace {
@@ -26,10 +31,19 @@ size_t BucketFor(size_t n) {
   return bucket;
 }
 
+// Full disk: with the reserve released, Write() stays refused until the
+// filesystem has room for the reserve and this much (or the reserve) again.
+constexpr int64_t kMinRoomBytes = 1 << 20;
+
+Status StorageFull() { return ResourceExhausted("storage is full", "storage_full"); }
+
+bool IsStorageFull(const Status& st) { return st.reason() == "storage_full"; }
+
 }  // namespace
 
 struct Store::Pending {
   Fn fn;
+  bool essential = false;
   std::promise<Status> done;
 };
 
@@ -80,6 +94,10 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     ASSIGN_OR_RETURN(auto reader, Database::Open(options.path, Database::Mode::kReadOnly));
     store->readers_.push_back(std::move(reader));
   }
+  if (options.reserve_bytes > 0 && !store->CreateReserve()) {
+    log::Warn("cannot set aside " + std::to_string(options.reserve_bytes) +
+              " bytes for a full disk beside " + options.path);
+  }
   store->stats_.batch_size_buckets.assign(kBuckets, 0);
   store->writer_thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
@@ -94,8 +112,12 @@ Store::~Store() {
   if (writer_thread_.joinable()) writer_thread_.join();
 }
 
-Status Store::Write(Fn fn) {
-  Pending pending{std::move(fn), {}};
+Status Store::Write(Fn fn) { return Enqueue(std::move(fn), /*essential=*/false); }
+
+Status Store::WriteEssential(Fn fn) { return Enqueue(std::move(fn), /*essential=*/true); }
+
+Status Store::Enqueue(Fn fn, bool essential) {
+  Pending pending{std::move(fn), essential, {}};
   std::future<Status> result = pending.done.get_future();
   {
     std::lock_guard lock(queue_mu_);
@@ -123,15 +145,53 @@ void Store::WriterLoop() {
   }
 }
 
+bool Store::CreateReserve() {
+  std::string path = options_.path + "-reserve";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return false;
+  bool ok = ::posix_fallocate(fd, 0, static_cast<off_t>(options_.reserve_bytes)) == 0;
+  ok = ::fsync(fd) == 0 && ok;
+  ::close(fd);
+  if (!ok) ::unlink(path.c_str());  // a partial reserve would only hide the full disk
+  return ok;
+}
+
+void Store::EnterFull() {
+  full_ = true;
+  if (options_.reserve_bytes > 0) ::unlink((options_.path + "-reserve").c_str());
+  log::Error("storage is full: changes are refused (507) until there is room again; "
+             "reads and their audit entries go on in the reserved space");
+}
+
+bool Store::RoomAgain() {
+  std::string dir = options_.path.substr(0, options_.path.find_last_of('/') + 1);
+  struct statvfs fs {};
+  if (::statvfs(dir.empty() ? "." : dir.c_str(), &fs) != 0) return false;
+  int64_t free_bytes = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+  if (free_bytes < options_.reserve_bytes + std::max(options_.reserve_bytes, kMinRoomBytes)) {
+    return false;
+  }
+  if (options_.reserve_bytes > 0 && !CreateReserve()) return false;
+  full_ = false;
+  log::Info("storage has room again: changes are accepted");
+  return true;
+}
+
 void Store::RunBatch(std::vector<Pending*>& batch) {
   std::vector<Status> results(batch.size());
   Status commit_status;
+  bool full = full_ && !RoomAgain();
+  bool any_essential_ok = false;
   {
     Transaction txn(*writer_);
     commit_status = txn.begin_status();
     if (commit_status.ok()) {
       bool any_ok = false;
       for (size_t i = 0; i < batch.size(); ++i) {
+        if (full && !batch[i]->essential) {
+          results[i] = StorageFull();
+          continue;
+        }
         Status sp = writer_->Execute("SAVEPOINT w");
         if (!sp.ok()) {
           results[i] = sp;
@@ -152,6 +212,7 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
           sp = writer_->Execute("RELEASE w");
           if (!sp.ok()) results[i] = sp;
           any_ok = any_ok || sp.ok();
+          any_essential_ok = any_essential_ok || (sp.ok() && batch[i]->essential);
         } else {
           writer_->Execute("ROLLBACK TO w").IgnoreError();
           writer_->Execute("RELEASE w").IgnoreError();
@@ -160,6 +221,16 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
       if (commit_status.ok()) commit_status = txn.Commit();
       (void)any_ok;
     }
+  }
+  bool hit_full = IsStorageFull(commit_status);
+  for (const Status& r : results) hit_full = hit_full || (IsStorageFull(r) && !full);
+  if (hit_full && !full_) {
+    EnterFull();
+  } else if (full && commit_status.ok() && any_essential_ok) {
+    // Copy the WAL into the database now, so the next transaction restarts
+    // the WAL from its beginning instead of growing it.
+    sqlite3_wal_checkpoint_v2(writer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                              nullptr);
   }
   {
     std::lock_guard lock(stats_mu_);

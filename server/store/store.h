@@ -10,6 +10,16 @@
 // So a change and its audit entry, written by one function, are durable
 // together or not at all, and Write() returns only once they are durable.
 //
+// Full disk: the store keeps a reserve file of options.reserve_bytes beside
+// the database ("<path>-reserve"). When a write fails for lack of space the
+// store turns full: it deletes the reserve, refuses every Write() with
+// ResourceExhausted("storage_full") without running it, and still runs
+// WriteEssential(): the audit entries of reads and sign-ins, and session
+// upkeep, small writes that keep the vault readable while every access is
+// audited (fail closed). After each of those it checkpoints, so the WAL is
+// reused rather than grown. Once the filesystem has room for the reserve and
+// as much again, the reserve is recreated and Write() works again.
+//
 // Thread-safe. Not copyable.
 #pragma once
 
@@ -33,6 +43,7 @@ struct StoreOptions {
   std::string path;      // the database file; its directory must exist
   int readers = 4;       // reader connections in the pool
   int max_batch = 512;   // most functions one group commit takes
+  int64_t reserve_bytes = 0;  // space set aside for a full disk; 0: none
 };
 
 struct StoreStats {
@@ -56,8 +67,14 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Runs `fn` in the writer's transaction and blocks until it is durable.
-  // Returns fn's error (its changes undone) or the commit's.
+  // Returns fn's error (its changes undone) or the commit's;
+  // ResourceExhausted("storage_full") without running it while full.
   Status Write(Fn fn);
+  // As Write, but runs while full too (see "Full disk" above): only for
+  // small writes that reads need (audit entries, session upkeep).
+  Status WriteEssential(Fn fn);
+  // True while the store refuses Write() for lack of space.
+  bool full() const { return full_.load(); }
 
   // Runs `fn` on a pooled reader connection, inside a read transaction so it
   // sees one snapshot.
@@ -75,8 +92,13 @@ class Store {
  private:
   struct Pending;
   explicit Store(StoreOptions options) : options_(std::move(options)) {}
+  Status Enqueue(Fn fn, bool essential);
   void WriterLoop();
   void RunBatch(std::vector<Pending*>& batch);
+  // Full-disk mode (writer thread only).
+  void EnterFull();
+  bool RoomAgain();
+  bool CreateReserve();
 
   StoreOptions options_;
   std::unique_ptr<Database> writer_;  // used only by writer_thread_
@@ -90,6 +112,8 @@ class Store {
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Database>> readers_;  // GUARDED_BY(pool_mu_)
+
+  std::atomic<bool> full_{false};  // written by the writer thread only
 
   mutable std::mutex stats_mu_;
   StoreStats stats_;  // GUARDED_BY(stats_mu_)

@@ -320,7 +320,11 @@ async function onSignOut() {
   try {
     await api('POST', '/v1/auth/logout');
   } catch (err) {
-    if (err instanceof SessionEnded) return;
+    // Already ended on the server: the employee still asked to sign out.
+    if (err instanceof SessionEnded) {
+      endSession('signed_out');
+      return;
+    }
     if (err.status === 0) {
       showMessage($('#home-message'), 'network_error');
       show('home');
@@ -504,6 +508,7 @@ function wireReveal(row, field, id) {
     reason.focus();
   });
   $('.reveal-cancel', row).addEventListener('click', closeForm);
+  reason.addEventListener('input', () => hideMessage(error));
   form.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') {
       e.stopPropagation();
@@ -591,14 +596,13 @@ function maskAgain(field) {
 
 // ---------------------------------------------------------------- new customer
 
-// TODO(consent ledger, privacy issue): send the customer's choices and the
-// notice version they saw to the consent ledger once its API exists. Until
-// then this is the only place they go, and they are not sent anywhere: the
-// ledger, not this page, must be the record of consent.
-function recordConsentTODO(customerId, choices, noticeVersion) {
-  void customerId;
-  void choices;
-  void noticeVersion;
+// Records the customer's consent choices, with the notice version they saw,
+// in the consent ledger: one entry per purpose, ticked or not, channel "web".
+async function recordConsent(customerId, choices, noticeVersion) {
+  for (const [purpose, granted] of Object.entries(choices)) {
+    await api('PUT', `/v1/customers/${encodeURIComponent(customerId)}/consents/${purpose}`,
+              { granted, channel: 'web', notice_version: noticeVersion });
+  }
 }
 
 function consentChoices() {
@@ -656,7 +660,7 @@ async function onCreate(event) {
   await busy(form, async () => {
     try {
       const view = await api('POST', '/v1/customers', body);
-      recordConsentTODO(view.id, consentChoices(), NOTICE_VERSION);
+      await recordConsent(view.id, consentChoices(), NOTICE_VERSION);
       renderCard(view);
       show('card');
       showMessage($('#card-message'), 'created_notice');
@@ -694,6 +698,13 @@ function wire() {
       }
     });
   }
+  // Typing again retires the message about the last attempt.
+  $('#lookup-input').addEventListener('input', () => hideMessage($('#lookup-error')));
+  $('#new-form').addEventListener('input', (e) => {
+    if (e.target.type === 'checkbox') return;
+    e.target.removeAttribute('aria-invalid');
+    hideMessage($('#new-error'));
+  });
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && (state.view === 'handover' || state.view === 'new')) show('home');
   });

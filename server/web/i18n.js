@@ -67,7 +67,7 @@ export const STRINGS = {
     value_none: 'Not shown to your role',
 
     card_title: 'Customer card',
-    card_id: 'Customer number',
+    card_id: 'Customer number:',
     created_notice: 'Customer created. Thank you!',
     reveal: 'Reveal',
     reveal_field: 'Reveal {field}',
@@ -180,7 +180,7 @@ export const STRINGS = {
     value_none: 'Non visible pour votre rôle',
 
     card_title: 'Fiche client',
-    card_id: 'Numéro de client',
+    card_id: 'Numéro de client :',
     created_notice: 'Client créé. Merci!',
     reveal: 'Révéler',
     reveal_field: 'Révéler : {field}',

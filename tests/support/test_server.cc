@@ -45,20 +45,6 @@ void RecordExchange(const Response& r) {
 
 }  // namespace
 
-std::string BinaryDir() {
-  const char* dir = std::getenv("VAULT_BINARY_DIR");
-  if (dir != nullptr && *dir != '\0') return dir;
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? "/work/main/build" : self.parent_path().string();
-}
-
-std::string SourceDir() {
-  const char* dir = std::getenv("VAULT_SOURCE_DIR");
-  if (dir != nullptr && *dir != '\0') return dir;
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string();
-}
-
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
   if (needle.empty()) return true;
   auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
@@ -97,11 +83,24 @@ TestClient::TestClient(int port, const std::string& ca_cert_path)
   client_.set_read_timeout(std::chrono::seconds(20));
   client_.set_write_timeout(std::chrono::seconds(20));
   client_.set_keep_alive(true);
+  client_.set_tcp_nodelay(true);
 }
 
 Response TestClient::Send(const std::string& method, const std::string& path,
                           const httplib::Headers& headers, const std::string& body,
                           const std::string& content_type) {
+  return DoSend(method, path, headers, body, content_type, /*record=*/true);
+}
+
+Response TestClient::SendOffContract(const std::string& method, const std::string& path,
+                                     const httplib::Headers& headers, const std::string& body,
+                                     const std::string& content_type) {
+  return DoSend(method, path, headers, body, content_type, /*record=*/false);
+}
+
+Response TestClient::DoSend(const std::string& method, const std::string& path,
+                            const httplib::Headers& headers, const std::string& body,
+                            const std::string& content_type, bool record) {
   httplib::Request req;
   req.method = method;
   req.path = path;
@@ -124,7 +123,7 @@ Response TestClient::Send(const std::string& method, const std::string& path,
     Json parsed = Json::parse(out.text, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_discarded()) out.body = std::move(parsed);
   }
-  RecordExchange(out);
+  if (record) RecordExchange(out);
   std::lock_guard lock(mu_);
   history_.push_back(out);
   return out;
@@ -205,7 +204,14 @@ TestServer::TestServer(const TestServerOptions& options)
   access_ = std::make_unique<service::AccessService>(*vault_->customers, *policy_, *audit_);
   admin_ = std::make_unique<service::AdminService>(*auth_, *policy_, *audit_,
                                                    vault_->store());
+  rotator_ = std::make_unique<service::KeyRotator>(vault_->store(), vault_->keys(),
+                                                   *vault_->open.root, *audit_);
+  admin_->set_key_rotator(rotator_.get());
   metrics_ = std::make_unique<http::Metrics>();
+  idempotency_ = std::make_unique<service::IdempotencyService>(vault_->store(), vault_->keys());
+  privacy_ = std::make_unique<service::PrivacyService>(
+      *vault_->customers, vault_->store(), *policy_, *audit_,
+      service::PrivacyOptions::FromConfig(config));
 
   app_.config = config;
   app_.store = &vault_->store();
@@ -217,6 +223,8 @@ TestServer::TestServer(const TestServerOptions& options)
   app_.auth = auth_.get();
   app_.audit = audit_.get();
   app_.metrics = metrics_.get();
+  app_.idempotency = idempotency_.get();
+  app_.privacy = privacy_.get();
 
   server_ = std::make_unique<http::HttpServer>(app_.config, app_);
   auto port = server_->Bind();
@@ -257,7 +265,11 @@ void TestServer::Shutdown() {
     serve_thread_.join();
   }
   server_.reset();
+  privacy_.reset();
+  idempotency_.reset();
+  metrics_.reset();
   admin_.reset();
+  rotator_.reset();
   access_.reset();
   auth_.reset();
   audit_.reset();

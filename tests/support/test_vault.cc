@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,6 +20,16 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::string SourceDir() {
+  const char* v = std::getenv("VAULT_SOURCE_DIR");
+  return v != nullptr && *v != '\0' ? v : VAULT_TEST_SOURCE_DIR;
+}
+
+std::string BinaryDir() {
+  const char* v = std::getenv("VAULT_BINARY_DIR");
+  return v != nullptr && *v != '\0' ? v : VAULT_TEST_BINARY_DIR;
 }
 
 std::string ReadFileBytes(const std::string& path) {

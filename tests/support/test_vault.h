@@ -26,6 +26,11 @@ class TempDir {
   std::string path_;
 };
 
+// The source and build directories: $VAULT_SOURCE_DIR / $VAULT_BINARY_DIR
+// (set by `make test`), else the directories this test binary was built from.
+std::string SourceDir();
+std::string BinaryDir();
+
 // Reads a whole file as bytes ("" if absent).
 std::string ReadFileBytes(const std::string& path);
 bool Contains(const std::string& haystack, const std::string& needle);

@@ -1,0 +1,480 @@
+#!/usr/bin/env python3
+"""Hostile clients against the real server: every bad request gets a clear
+refusal, the server stays up, other clients keep being served, and nothing
+is stored.
+
+Starts contact-vault-server on a fresh vault (127.0.0.1, port 0, the shipped
+limits: 64 KiB bodies, JSON depth 16, 10 s read timeout, 16 threads), then
+sends, over TLS unless said otherwise:
+  headers over the limit, 1,000 headers, a 10 MB request line, 5 slow
+  clients dripping a byte a second for 12 s, bodies larger and smaller than
+  declared, a declared body of 10 GB, conflicting Content-Length and
+  Transfer-Encoding, plain HTTP on the TLS port, invalid UTF-8 (body, member
+  name, path), JSON nested 10,000 deep, duplicate members, CR/LF in values
+  that could reach a header (Idempotency-Key, JSON values, the path), path
+  traversal against the static files, a session cookie replayed after
+  sign-out, a revoked token replayed, and a flood of sign-in attempts (the
+  rate limit and lockout trip with a clear message).
+Meanwhile a well-behaved client searches and reads every 100 ms; it must
+never fail nor wait more than 5 s. Customers (and idempotency rows) are
+counted before and after: nothing may be stored.
+
+  tests/hostile/hostile_clients.py [--build-dir build] [--keep]
+
+Prints one line per case; exit 0 when all hold, 1 otherwise.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import ssl
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Failure  # noqa: E402
+
+PASSWD_MARK = b"root:x:0:0"
+
+
+class Raw:
+    """One raw TLS (or plain TCP) connection, for requests no HTTP library
+    would send."""
+
+    def __init__(self, port, ca_file, tls=True, timeout=15.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls:
+            ctx = ssl.create_default_context(cafile=ca_file)
+            ctx.check_hostname = False
+            self.sock = ctx.wrap_socket(self.sock)
+
+    def send(self, data):
+        """Sends all of data; False when the server closed the connection."""
+        try:
+            self.sock.sendall(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout, OSError):
+            return False
+
+    def response(self, limit=1 << 20):
+        """Reads until the server closes or a full response arrived; returns
+        (status or None, raw bytes)."""
+        data = b""
+        try:
+            while len(data) < limit:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+                head, sep, body = data.partition(b"\r\n\r\n")
+                if sep:
+                    length = None
+                    for line in head.split(b"\r\n")[1:]:
+                        k, _, v = line.partition(b":")
+                        if k.strip().lower() == b"content-length":
+                            length = int(v.strip())
+                    if length is not None and len(body) >= length:
+                        break
+        except (ConnectionResetError, ssl.SSLError, socket.timeout, OSError):
+            pass
+        status = None
+        if data.startswith(b"HTTP/1."):
+            try:
+                status = int(data.split(b" ", 2)[1])
+            except (IndexError, ValueError):
+                pass
+        return status, data
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Bystander(threading.Thread):
+    """A well-behaved client served throughout: a search and a read every
+    100 ms. Records failures and the slowest answer."""
+
+    def __init__(self, vault, token, customer_id, email):
+        super().__init__(daemon=True)
+        self.vault, self.token, self.cid, self.email = vault, token, customer_id, email
+        self.stop = threading.Event()
+        self.failures = []
+        self.slowest = 0.0
+        self.requests = 0
+
+    def run(self):
+        api = self.vault.api(timeout=10)
+        while not self.stop.wait(0.1):
+            for method, path, body in (("POST", "/v1/customers/search", {"email": self.email}),
+                                       ("GET", f"/v1/customers/{self.cid}", None)):
+                t0 = time.monotonic()
+                try:
+                    status, _, resp = api.request(method, path, body, token=self.token)
+                except (OSError, harness.http.client.HTTPException) as e:
+                    self.failures.append(f"{method} {path}: {e!r}")
+                    api.close()
+                    continue
+                self.slowest = max(self.slowest, time.monotonic() - t0)
+                self.requests += 1
+                if status != 200:
+                    self.failures.append(f"{method} {path}: {status} {resp}")
+        api.close()
+
+
+class Hostile:
+    def __init__(self, vault):
+        self.vault = vault
+        self.results = []  # (case, result) for the summary table
+        self.failed = []
+
+    def raw(self, tls=True, timeout=15.0):
+        return Raw(self.vault.port, self.vault.ca_file, tls=tls, timeout=timeout)
+
+    def expect(self, case, ok, result):
+        mark = "ok  " if ok else "FAIL"
+        print(f"{mark} {case}: {result}", flush=True)
+        self.results.append((case, result))
+        if not ok:
+            self.failed.append(case)
+
+    def up(self):
+        api = self.vault.api(timeout=5)
+        try:
+            status, _, _ = api.request("GET", "/healthz")
+            return status == 200 and self.vault.alive()
+        except OSError:
+            return False
+        finally:
+            api.close()
+
+    def refused(self, case, status, data, allowed=(400, 404, 405, 413, 414, 431),
+                closed_ok=False, code=None):
+        """A clear refusal: an allowed 4xx (problem+json when the server wrote
+        it, with `code` when given), or a closed connection when closed_ok."""
+        up = self.up()
+        if status is None:
+            self.expect(case, closed_ok and up,
+                        "connection closed without a response" + ("" if up else "; SERVER DOWN"))
+            return
+        body = data.partition(b"\r\n\r\n")[2]
+        has_code = code is None or (b'"code":"%s"' % code.encode()) in body
+        leaked = PASSWD_MARK in data
+        ok = status in allowed and has_code and up and not leaked
+        self.expect(case, ok, f"{status} {body[:120].decode('utf-8', 'replace')}"
+                    + ("" if up else "; SERVER DOWN") + ("; LEAKED /etc/passwd" if leaked else ""))
+
+    def request(self, head, body=b"", tls=True):
+        r = self.raw(tls=tls)
+        try:
+            r.send(head + body)
+            return r.response()
+        finally:
+            r.close()
+
+
+def json_request(method, path, body, token="", extra=b""):
+    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n").encode()
+    if token:
+        head += f"Authorization: Bearer {token}\r\n".encode()
+    return head + extra + b"Connection: close\r\n\r\n", body
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build-dir", default=os.environ.get("VAULT_BINARY_DIR", "build"))
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="vault-hostile-")
+    vault = harness.Vault(args.build_dir, work, raise_quotas=True)
+    ok = False
+    try:
+        vault.init()
+        vault.start()
+        api = vault.api()
+        vault.add_service_account(api, "till-1", "pos")
+        pos = vault.token_for(api, "service", "till-1")[0]
+        vault.add_employee(api, "privacy-1", "privacy_officer")
+        po = vault.token_for(api, "employee", "privacy-1")[0]
+        clerk_password = vault.add_employee(api, "clerk", "cashier")
+        status, _, c = api.request("POST", "/v1/customers",
+                                   {"email": "bystander@example.com", "phone": "+15145550100"},
+                                   token=pos)
+        if status != 201:
+            raise Failure(f"setup create: {status} {c}")
+        count_sql = "SELECT (SELECT COUNT(*) FROM customers) || ' ' || " \
+                    "(SELECT COUNT(*) FROM idempotency_keys)"
+        try:
+            before = vault.sql(count_sql)
+        except Failure:
+            count_sql = "SELECT COUNT(*) FROM customers"
+            before = vault.sql(count_sql)
+
+        h = Hostile(vault)
+        bystander = Bystander(vault, po, c["id"], "bystander@example.com")
+        bystander.start()
+        run_cases(h, vault, pos, po, clerk_password)
+        bystander.stop.set()
+        bystander.join(timeout=30)
+
+        after = vault.sql(count_sql)
+        h.expect("nothing stored (customers, idempotency keys)", before == after,
+                 f"before {before}, after {after}")
+        h.expect("a well-behaved client was served throughout (slow clients included)",
+                 not bystander.failures and bystander.slowest < 5.0 and bystander.requests > 50,
+                 f"{bystander.requests} requests, slowest {bystander.slowest:.2f}s, "
+                 f"{len(bystander.failures)} failures {bystander.failures[:2]}")
+        ok_audit, out = vault.audit_verify()
+        h.expect("audit chain intact", ok_audit, out)
+        code = vault.stop()
+        h.expect("server stops cleanly on SIGTERM", code == 0, f"exit {code}")
+        ok = not h.failed
+        print(f"hostile clients: {len(h.results)} cases, {len(h.failed)} failed"
+              + (f": {h.failed}" if h.failed else ""), flush=True)
+    except Failure as e:
+        print(f"hostile clients FAILED: {e}\nserver log tail:\n{vault.log_text()[-3000:]}")
+    finally:
+        if vault.alive():
+            vault.kill()
+        if ok and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"work directory kept: {work}")
+    return 0 if ok else 1
+
+
+def run_cases(h, vault, pos, po, clerk_password):
+    host = b"Host: 127.0.0.1\r\n"
+    create = b'{"email":"hostile@example.com","phone":"+15145550111"}'
+
+    # --- slow clients and a body shorter than declared, in the background while
+    # every other case runs and a well-behaved client is served ---
+    slow_results = []
+
+    def drip(i):
+        r = h.raw(timeout=30)
+        t0 = time.monotonic()
+        closed = False
+        msg = b"POST /v1/customers HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for k in range(12):
+            if not r.send(msg[k:k + 1]):
+                closed = True
+                break
+            time.sleep(1)
+        status, _ = r.response() if not closed else (None, b"")
+        slow_results.append((i, closed or status is None or status >= 400,
+                             time.monotonic() - t0, status))
+        r.close()
+
+    def short_body():
+        head, _ = json_request("POST", "/v1/customers", b"x" * 1000, pos)
+        r = h.raw(timeout=30)
+        t0 = time.monotonic()
+        r.send(head + create)  # 1000 declared, 55 sent
+        status, data = r.response()
+        slow_results.append(("short", status is None or status >= 400,
+                             time.monotonic() - t0, status))
+        r.close()
+
+    threads = [threading.Thread(target=drip, args=(i,)) for i in range(5)]
+    threads.append(threading.Thread(target=short_body))
+    for t in threads:
+        t.start()
+
+    # --- headers and request line ---
+    status, data = h.request(b"GET /healthz HTTP/1.1\r\n" + host + b"X-Big: " +
+                             b"a" * 100_000 + b"\r\nConnection: close\r\n\r\n")
+    h.refused("a 100 KB header (limit 8 KB)", status, data, closed_ok=True)
+
+    many = b"".join(b"X-H-%d: v\r\n" % i for i in range(1000))
+    head, body = json_request("POST", "/v1/customers", create, pos, extra=many)
+    status, data = h.request(head, body)
+    h.refused("1,000 headers on a create", status, data, closed_ok=True)
+
+    r = h.raw()
+    r.send(b"GET /" + b"a" * 10_000_000 + b" HTTP/1.1\r\n" + host + b"\r\n")
+    status, data = r.response()
+    r.close()
+    h.refused("a 10 MB request line (limit 8 KiB)", status, data, closed_ok=True)
+
+    # --- bodies ---
+    head, _ = json_request("POST", "/v1/customers", b"x" * 10, pos)
+    status, data = h.request(head, create)  # declares 10 bytes, sends more
+    h.refused("a body larger than declared", status, data, code="invalid_json")
+
+    head = (b"POST /v1/customers HTTP/1.1\r\n" + host + b"Content-Type: application/json\r\n"
+            b"Content-Length: 10000000000\r\nAuthorization: Bearer " + pos.encode() +
+            b"\r\n\r\n")
+    status, data = h.request(head, b"{")
+    h.refused("a declared body of 10 GB (limit 64 KiB)", status, data, allowed=(413,),
+              closed_ok=True)
+
+    head, _ = json_request("POST", "/v1/customers", b"x" * 100_000, pos)
+    status, data = h.request(head, b'{"name":"' + b"a" * 99_988 + b'"}')
+    h.refused("a 100 KB body (limit 64 KiB)", status, data, allowed=(413,), closed_ok=True)
+
+    head = (b"POST /v1/customers HTTP/1.1\r\n" + host + b"Content-Type: application/json\r\n"
+            b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\nAuthorization: Bearer " +
+            pos.encode() + b"\r\nConnection: close\r\n\r\n")
+    status, data = h.request(head, b"%x\r\n" % len(create) + create + b"\r\n0\r\n\r\n")
+    stored = status == 201
+    h.refused("Content-Length and Transfer-Encoding together (smuggling)", status, data,
+              allowed=(400,), closed_ok=True)
+    if stored:
+        h.expect("smuggled create not stored", False, "the chunked body was stored")
+
+    head = (b"POST /v1/customers HTTP/1.1\r\n" + host + b"Content-Type: application/json\r\n"
+            b"Content-Length: -1\r\nAuthorization: Bearer " + pos.encode() + b"\r\n\r\n")
+    status, data = h.request(head, create)
+    h.refused("a negative Content-Length", status, data, closed_ok=True)
+
+    status, data = h.request(b"GET /healthz HTTP/1.1\r\n" + host + b"\r\n", tls=False)
+    h.refused("plain HTTP on the TLS port", status, data, closed_ok=True)
+
+    # --- JSON and UTF-8 ---
+    for case, body, code in (
+            ("invalid UTF-8 in a JSON value", b'{"email":"a@b.co","name":"\xff\xfe"}',
+             "invalid_json"),
+            ("invalid UTF-8 in a member name", b'{"\xc3\x28":1}', "invalid_json"),
+            ("an overlong UTF-8 encoding", b'{"name":"\xc0\xaf","email":"a@b.co"}',
+             "invalid_json"),
+            ("a lone surrogate escape", b'{"name":"\\ud800","email":"a@b.co"}', "invalid_json"),
+            ("JSON nested 10,000 deep", b'{"a":' + b"[" * 10000 + b"]" * 10000 + b"}",
+             "invalid_json"),
+            ("duplicate members", b'{"email":"a@b.co","email":"c@d.co"}', "invalid_json"),
+            ("an unknown member cut mid-UTF-8 in the reply",
+             b'{"' + "\u00e9".encode() * 30 + b'":1}', "unknown_member"),
+            ("a phone with CR LF and a header", b'{"phone":"514 555 0199\\r\\n'
+             b'Set-Cookie: a=b"}', "phone_invalid"),
+            ("an email with CR LF", b'{"email":"a@b.co\\r\\nX-Injected: 1"}', "email_invalid"),
+            ("a body that is not an object", b'["email"]', "invalid_json"),
+    ):
+        head, body = json_request("POST", "/v1/customers", body, pos)
+        status, data = h.request(head, body)
+        h.refused(case, status, data, allowed=(400,), code=code)
+
+    head, body = json_request("POST", "/v1/customers", create, pos)
+    status, data = h.request(head.replace(b"application/json", b"text/plain"), body)
+    h.refused("a body sent as text/plain", status, data, allowed=(415,),
+              code="unsupported_media_type")
+
+    # --- CR/LF towards response headers ---
+    for case, extra in (
+            ("Idempotency-Key with a bare CR and a header",
+             b"Idempotency-Key: k1\rX-Injected: 1\r\n"),
+            ("Idempotency-Key with a bare LF and a header",
+             b"Idempotency-Key: k2\nX-Injected: 1\r\n"),
+            ("Idempotency-Key with control bytes", b"Idempotency-Key: k\x01\x7f\r\n"),
+            ("Idempotency-Key of 1,000 bytes", b"Idempotency-Key: " + b"k" * 1000 + b"\r\n"),
+    ):
+        head, body = json_request("POST", "/v1/customers", b'{"name":"x"}', pos, extra=extra)
+        status, data = h.request(head, body)
+        injected = b"\r\nx-injected" in data.partition(b"\r\n\r\n")[0].lower()
+        h.refused(case, status if not injected else 999, data, allowed=(400,),
+                  closed_ok=True)
+    status, data = h.request(b"GET /v1/customers/cus_%0d%0aX-Injected:%201 HTTP/1.1\r\n" +
+                             host + b"Authorization: Bearer " + po.encode() +
+                             b"\r\nConnection: close\r\n\r\n")
+    injected = b"\r\nx-injected" in data.partition(b"\r\n\r\n")[0].lower()
+    h.refused("CR LF percent-encoded in a path id", status if not injected else 999, data,
+              allowed=(404,))
+    status, data = h.request(b"DELETE /v1/admin/tokens/%ff%fe%0d%0a HTTP/1.1\r\n" + host +
+                             b"Authorization: Bearer " + vault.admin_token.encode() +
+                             b"\r\nConnection: close\r\n\r\n")
+    h.refused("invalid UTF-8 in a path id", status, data, allowed=(400, 404))
+
+    # --- path traversal against the static files ---
+    for path in (b"/..%2f..%2fetc/passwd", b"/../../etc/passwd", b"/%2e%2e/%2e%2e/etc/passwd",
+                 b"/index.html/../../../../etc/passwd", b"//etc/passwd",
+                 b"/..%5c..%5cetc%5cpasswd", b"/%252e%252e/etc/passwd", b"/app.js%00.html",
+                 b"/./././../../../../../etc/passwd"):
+        status, data = h.request(b"GET " + path + b" HTTP/1.1\r\n" + host +
+                                 b"Connection: close\r\n\r\n")
+        h.refused(f"path traversal {path.decode()}", status, data, allowed=(400, 404))
+
+    # --- sessions and tokens ---
+    api = vault.api()
+    status, hdrs, me = api.request("POST", "/v1/auth/login",
+                                   {"username": "clerk", "password": clerk_password})
+    cookie = hdrs.get("set-cookie", "").split(";")[0]
+    if status != 200 or not cookie:
+        raise Failure(f"sign-in for the replay case: {status} {me}")
+    csrf = me["csrf_token"]
+    status, _, _ = api.request("GET", "/v1/auth/me", headers={"Cookie": cookie})
+    signed_in = status == 200
+    status, _, _ = api.request("POST", "/v1/auth/logout", raw=b"",
+                               headers={"Cookie": cookie, "X-CSRF-Token": csrf})
+    signed_out = status == 204
+    status, _, resp = api.request("GET", "/v1/auth/me", headers={"Cookie": cookie})
+    h.expect("a session cookie replayed after sign-out",
+             signed_in and signed_out and status == 401 and h.up(),
+             f"{status} {resp.get('code') if isinstance(resp, dict) else resp}")
+    status, _, resp = api.request("POST", "/v1/customers/search", {"email": "a@b.co"},
+                                  headers={"Cookie": cookie, "X-CSRF-Token": csrf})
+    h.expect("the signed-out cookie with its CSRF token on a search", status == 401,
+             f"{status} {resp.get('code') if isinstance(resp, dict) else resp}")
+
+    token, token_id = vault.token_for(api, "service", "till-1")
+    status, _, _ = api.request("GET", "/v1/auth/me", token=token)
+    works = status == 200
+    status, _, _ = api.request("DELETE", f"/v1/admin/tokens/{token_id}",
+                               token=vault.admin_token)
+    revoked = status == 204
+    status, _, resp = api.request("POST", "/v1/customers", {"email": "revoked@example.com"},
+                                  token=token)
+    h.expect("a revoked token replayed on a create",
+             works and revoked and status == 401 and resp.get("code") == "invalid_token",
+             f"{status} {resp.get('code')}: {resp.get('detail')}")
+    status, _, resp = api.request("GET", "/v1/auth/me",
+                                  token=token[:-4] + ("AAAA" if token[-4:] != "AAAA" else "BBBB"))
+    h.expect("a forged token (right id, wrong secret)", status == 401,
+             f"{status} {resp.get('code')}")
+
+    # --- a flood of sign-in attempts (last: it locks this address out) ---
+    codes = []
+    for _ in range(8):
+        status, _, resp = api.request("POST", "/v1/auth/login",
+                                      {"username": "clerk", "password": "wrong"})
+        codes.append((status, resp.get("code"), resp.get("detail")))
+    status, _, resp = api.request("POST", "/v1/auth/login",
+                                  {"username": "clerk", "password": clerk_password})
+    locked = (status, resp.get("code"))
+    first_429 = next((i for i, c in enumerate(codes) if c[0] == 429), None)
+    h.expect("8 wrong passwords for one user: the rate limit trips",
+             first_429 == 5 and all(c[0] == 401 for c in codes[:5]) and
+             all(c[1] == "login_rate_limited" for c in codes[5:]),
+             f"401 x5, then {codes[5][0]} {codes[5][1]}: {codes[5][2]}")
+    h.expect("then the right password is refused too (lockout)",
+             locked == (429, "login_rate_limited"), f"{locked[0]} {locked[1]}")
+    flood = []
+    for i in range(30):
+        status, _, resp = api.request("POST", "/v1/auth/login",
+                                      {"username": f"nobody{i}", "password": "x"})
+        flood.append(status)
+    h.expect("30 sign-ins for 30 unknown users from one address",
+             flood.count(429) >= 10 and set(flood) <= {401, 429} and h.up(),
+             f"{flood.count(401)} x 401, then {flood.count(429)} x 429 (address limit)")
+    api.close()
+
+    for t in threads:
+        t.join(timeout=40)
+    drips = [r for r in slow_results if r[0] != "short"]
+    short = [r for r in slow_results if r[0] == "short"]
+    h.expect("5 slow clients dripping a byte a second for 12 s",
+             len(drips) == 5 and all(r[1] for r in drips) and h.up(),
+             "each cut off or refused after %s s; nothing stored" %
+             ", ".join(f"{r[2]:.0f}" for r in drips))
+    h.expect("a body shorter than declared (1000 declared, 55 sent)",
+             len(short) == 1 and short[0][1] and h.up(),
+             f"connection closed after {short[0][2]:.0f} s (read timeout), status "
+             f"{short[0][3]}" if short else "no result")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
