@@ -394,7 +394,7 @@ def main():
                f"{fmt(mib(rss0), 1, ' MiB')}, end {fmt(mib(rss1), 1, ' MiB')}, drift "
                f"{fmt(drift, 1, '%')}; {fmt(g(soak, 'requests'), 0)} requests at "
                f"{fmt(g(soak, 'rps'))}/s, p99 {fmt(g(soak, 'p99_ms'), 2)} ms; customers at the "
-               f"end: {mem.get('customers_at_end', '?')}.")
+               f"end: {fmt(mem.get('customers_at_end'))}.")
     metrics = {}
     if os.path.exists(f"{R}/metrics.txt"):
         for line in open(f"{R}/metrics.txt"):
@@ -445,6 +445,15 @@ def main():
                "Roles, actions and field levels unchanged.")
     out.append("- Load generators run on the same 2 CPUs as the server (wrk: 2 threads; "
                "pgbench: 2 threads), so every figure includes the client's share.\n")
+
+    if os.path.exists(f"{R}/timeline.txt"):
+        out.append("## Timeline of this run\n")
+        out.append("| Started at (s) | Phase |")
+        out.append("|---|---|")
+        for line in open(f"{R}/timeline.txt"):
+            t, _, what = line.strip().partition(" ")
+            out.append(f"| {t} | {what} |")
+        out.append("")
 
     analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ANALYSIS.md")
     if os.path.exists(analysis):

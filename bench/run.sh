@@ -47,7 +47,12 @@ TICKS=$(getconf CLK_TCK)
 T0=$(date +%s)
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
 RUN_SEQ=0
-say() { printf '[bench %4ds] %s\n' $(( $(date +%s) - T0 )) "$*" >&2; }
+say() {
+  printf '[bench %4ds] %s\n' $(( $(date +%s) - T0 )) "$*" >&2
+  if [ -n "${RES:-}" ] && [ -d "$RES" ]; then
+    printf '%d %s\n' $(( $(date +%s) - T0 )) "$*" >>"$RES/timeline.txt"
+  fi
+}
 die() { say "FAILED: $*"; exit 1; }
 
 # --- 0. packages and build -------------------------------------------------
@@ -87,6 +92,7 @@ mkdir -p "$WORK/out" "$WORK/res"
 chmod 755 "$WORK"
 DATA=$WORK/data
 RES=$WORK/res
+echo "0 start; build finished at $(( $(date +%s) - T0 )) s" >"$RES/timeline.txt"
 
 # The bench's own policy: the shipped roles with every positive reveal quota
 # and lookup limit raised to the policy's maximum (1,000,000), so the limits

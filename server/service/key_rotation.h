@@ -74,7 +74,8 @@ class KeyRotator {
   // (the caller's audit entry) in the same transaction. FailedPrecondition
   // ("rotation_running") while another job runs; InvalidArgument for the
   // audit purpose (its key rotates with `keys rotate --purpose audit`, not
-  // supported online).
+  // supported online). May wait (up to 5 s) for requests that took the old
+  // keyring snapshot before the rotation to finish before the job starts.
   StatusOr<RotationProgress> Start(crypto::KeyPurpose purpose, const audit::Entry& entry);
 
   StatusOr<RotationProgress> Progress() const;
