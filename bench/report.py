@@ -108,7 +108,7 @@ def machine():
         "cpu": cpu or platform.processor(),
         "ram": f"{mem_kib / 1024 / 1024:.1f} GiB",
         "kernel": platform.release(),
-        "disk": sh("df -h --output=source,fstype / | tail -1"),
+        "disk": " ".join(sh("df -h --output=source,fstype / | tail -1").split()),
     }
 
 
@@ -183,9 +183,16 @@ def main():
         return s.get(k) if s else None
 
     m = machine()
-    commit = sh("git rev-parse --short=12 HEAD")
-    dirty = sh("git status --porcelain --untracked-files=no | wc -l")
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    # What was measured: the tree as it was when the run started.
+    info = {}
+    if os.path.exists(f"{R}/run-info.txt"):
+        for line in open(f"{R}/run-info.txt"):
+            k, _, v = line.rstrip("\n").partition("=")
+            info[k] = v
+    commit = info.get("commit") or sh("git rev-parse --short=12 HEAD")
+    dirty = info.get("dirty") or sh("git status --porcelain --untracked-files=no | wc -l")
+    date = info.get("date") or datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC")
 
     # --- the targets ---
     fl1 = floor.get("Floor/FindByEmail2/real_time/threads:1", {})
@@ -260,8 +267,9 @@ def main():
     out.append("Written by `make bench` (bench/run.sh, bench/report.py). Do not edit by hand: "
                "the next run overwrites it. The analysis at the end comes from "
                "bench/ANALYSIS.md.\n")
-    out.append(f"- Date: {date}; commit `{commit}`" +
-               (f" plus {dirty} locally modified tracked files" if dirty not in ("", "0") else "") +
+    out.append(f"- Date: {date} (start of the run); commit `{commit}`" +
+               (f" plus uncommitted changes to {dirty} tracked files (the working tree was "
+                "built and measured)" if dirty not in ("", "0") else "") +
                ("; **quick mode** (BENCH_QUICK=1)" if a.quick == "1" else ""))
     out.append(f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, Linux {m['kernel']}, "
                f"disk {m['disk']}")

@@ -46,6 +46,9 @@ TICKS=$(getconf CLK_TCK)
 
 T0=$(date +%s)
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
+RUN_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+RUN_COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+RUN_DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | wc -l)
 RUN_SEQ=0
 say() {
   printf '[bench %4ds] %s\n' $(( $(date +%s) - T0 )) "$*" >&2
@@ -93,6 +96,7 @@ chmod 755 "$WORK"
 DATA=$WORK/data
 RES=$WORK/res
 echo "0 start; build finished at $(( $(date +%s) - T0 )) s" >"$RES/timeline.txt"
+printf 'date=%s\ncommit=%s\ndirty=%s\n' "$RUN_DATE" "$RUN_COMMIT" "$RUN_DIRTY" >"$RES/run-info.txt"
 
 # The bench's own policy: the shipped roles with every positive reveal quota
 # and lookup limit raised to the policy's maximum (1,000,000), so the limits

@@ -20,7 +20,7 @@ struct Config {
   std::string tls_cert;            // PEM; default <data_dir>/tls/cert.pem
   std::string tls_key;             // PEM; default <data_dir>/tls/key.pem
   bool allow_plain_http = false;   // only honoured on a loopback address
-  int threads = 16;
+  int threads = 64;
   bool dev_mode = false;           // development conveniences (dev accounts)
 
   // [storage]
