@@ -127,6 +127,8 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, Mode
       ::close(fd);
     } else if (errno != EEXIST) {
       return Unavailable("cannot open database file " + path, "storage_unavailable");
+    } else {
+      ::chmod(path.c_str(), 0600);  // by path: no descriptor, no lock dropped
     }
   }
   sqlite3* raw = nullptr;
