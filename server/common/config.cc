@@ -21,8 +21,10 @@ using Setter = std::function<Status(const toml::node&, Config&)>;
 template <typename T>
 Setter Int(T Config::*member, int64_t lo, int64_t hi) {
   return [=](const toml::node& node, Config& c) -> Status {
-    auto v = node.value<int64_t>();
-    if (!node.is_integer() || !v || *v < lo || *v > hi) {
+    // Only an integer node is read as one: toml++ converts a float to int64_t
+    // without a range check (undefined behaviour for 3.1e31, found by fuzzing).
+    auto v = node.is_integer() ? node.value<int64_t>() : std::nullopt;
+    if (!v || *v < lo || *v > hi) {
       return InvalidArgument("must be an integer from " + std::to_string(lo) + " to " +
                              std::to_string(hi));
     }
@@ -94,8 +96,8 @@ Setter IntMap(std::map<std::string, int> Config::*member, int64_t lo, int64_t hi
     if (table == nullptr) return InvalidArgument(what);
     std::map<std::string, int> out;
     for (const auto& [key, value] : *table) {
-      auto v = value.value<int64_t>();
-      if (!value.is_integer() || !v || *v < lo || *v > hi) return InvalidArgument(what);
+      auto v = value.is_integer() ? value.value<int64_t>() : std::nullopt;
+      if (!v || *v < lo || *v > hi) return InvalidArgument(what);
       out[std::string(key.str())] = static_cast<int>(*v);
     }
     c.*member = std::move(out);
