@@ -38,7 +38,7 @@ bench:
 # Hardening (docs/SECURITY.md). Each sanitizer has its own build directory.
 #   make fuzz [FUZZ_SECONDS=300]  every libFuzzer target for that long (build-fuzz)
 #   make test-asan                unit + integration + hardening tests, ASan+UBSan
-#   make test-tsan                the concurrency tests (group commit, rotation), TSan
+#   make test-tsan                the concurrency tests (group commit, rotation, online backup), TSan
 #   make crash-loop [CYCLES=200]  SIGKILL the server under load, check after each restart
 .PHONY: fuzz test-asan test-tsan crash-loop
 FUZZ_SECONDS ?= 300
@@ -48,7 +48,7 @@ TSAN_DIR ?= build-tsan
 # Not under ASan: the JavaScript checks (node and chromium are not instrumented)
 # and the fuzz runs (they have their own ASan build).
 ASAN_EXCLUDE = ^(openapi_lint|openapi_contract|browser|fuzz_build|.*_fuzz)$$
-TSAN_TESTS = StoreTest\..*Concurrent|RotationTest\.
+TSAN_TESTS = Concurrent|RotationTest\.|BackupTest\.BackupTakenWhileServing
 SANITIZER_OPTIONS = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1

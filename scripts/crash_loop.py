@@ -386,7 +386,8 @@ def main():
         print(f"crash loop passed: {args.cycles} SIGKILLs ({kills_during_start} during "
               f"start-up, {resumed} restarts resumed a rotation cut off midway), "
               f"{len(ledger.acked)} acknowledged creates, {ledger.reveals} "
-              f"reveals, {ledger.rotations} rotations started, "
+              f"reveals, {ledger.rotations} rotations started, {ledger.retried} idempotent "
+              f"creates retried after a kill ({ledger.retried_existing} had committed), "
               f"{time.monotonic() - started:.0f}s", flush=True)
         ok = True
     except Failure as e:
