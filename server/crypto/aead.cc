@@ -63,9 +63,10 @@ StatusOr<std::string> AeadOpen(const SecretBytes& key, std::string_view sealed,
 }
 
 StatusOr<SecretBytes> AeadOpenSecret(const SecretBytes& key, std::string_view sealed,
-                                     std::string_view associated_data) {
+                                     std::string_view associated_data,
+                                     SecretBytes::Storage storage) {
   if (sealed.size() < kAeadOverhead) return DecryptionFailed();
-  SecretBytes out(sealed.size() - kAeadOverhead);
+  SecretBytes out(sealed.size() - kAeadOverhead, storage);
   if (!OpenInto(key, sealed, associated_data, out.mutable_data())) {
     return DecryptionFailed();
   }

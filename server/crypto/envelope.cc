@@ -36,7 +36,8 @@ std::string DekAad(std::string_view record_id, uint32_t kek_id) {
 
 }  // namespace
 
-SecretBytes NewDek() { return SecretBytes::Random(kDekSize); }
+// DEKs live inline (see SecretBytes): one per record, for one request.
+SecretBytes NewDek() { return SecretBytes::Random(kDekSize, SecretBytes::Storage::kInline); }
 
 std::string SealField(const SecretBytes& dek, std::string_view record_id,
                       std::string_view field_name, std::string_view plaintext) {
@@ -77,7 +78,8 @@ StatusOr<SecretBytes> UnwrapDek(const SecretBytes& kek, uint32_t kek_id,
   ASSIGN_OR_RETURN(uint32_t header_id, WrappedDekKeyId(wrapped));
   if (header_id != kek_id) return DecryptionFailed();
   ASSIGN_OR_RETURN(SecretBytes dek,
-                   AeadOpenSecret(kek, wrapped.substr(5), DekAad(record_id, kek_id)));
+                   AeadOpenSecret(kek, wrapped.substr(5), DekAad(record_id, kek_id),
+                                  SecretBytes::Storage::kInline));
   if (dek.size() != kDekSize) return DecryptionFailed();
   return dek;
 }

@@ -10,9 +10,13 @@
 
 namespace vault::crypto {
 
-SecretBytes::SecretBytes(size_t size) : size_(size) {
+SecretBytes::SecretBytes(size_t size, Storage storage) : size_(size) {
   EnsureSodium();
   if (size == 0) return;
+  if (storage == Storage::kInline && size <= kInlineCapacity) {
+    data_ = inline_;
+    return;  // zeroed by its initializer
+  }
   data_ = static_cast<unsigned char*>(sodium_malloc(size));
   if (data_ == nullptr) {
     std::abort();  // Can't happen short of memory exhaustion; refuse to go on.
@@ -20,31 +24,41 @@ SecretBytes::SecretBytes(size_t size) : size_(size) {
   sodium_memzero(data_, size);
 }
 
-SecretBytes SecretBytes::CopyFrom(std::string_view bytes) {
-  SecretBytes out(bytes.size());
+SecretBytes SecretBytes::CopyFrom(std::string_view bytes, Storage storage) {
+  SecretBytes out(bytes.size(), storage);
   if (!bytes.empty()) std::memcpy(out.data_, bytes.data(), bytes.size());
   return out;
 }
 
-SecretBytes SecretBytes::Random(size_t size) {
-  SecretBytes out(size);
+SecretBytes SecretBytes::Random(size_t size, Storage storage) {
+  SecretBytes out(size, storage);
   if (size > 0) randombytes_buf(out.data_, size);
   return out;
 }
 
-SecretBytes::~SecretBytes() {
-  if (data_ != nullptr) sodium_free(data_);  // sodium_free wipes first.
+void SecretBytes::Release() {
+  if (data_ == inline_) {
+    sodium_memzero(inline_, sizeof inline_);
+  } else if (data_ != nullptr) {
+    sodium_free(data_);  // sodium_free wipes first.
+  }
+  data_ = nullptr;
+  size_ = 0;
 }
 
-SecretBytes::SecretBytes(SecretBytes&& other) noexcept
-    : data_(other.data_), size_(other.size_) {
-  other.data_ = nullptr;
-  other.size_ = 0;
-}
+SecretBytes::~SecretBytes() { Release(); }
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept { *this = std::move(other); }
 
 SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
-  if (this != &other) {
-    if (data_ != nullptr) sodium_free(data_);
+  if (this == &other) return *this;
+  Release();
+  if (other.data_ == other.inline_) {
+    std::memcpy(inline_, other.inline_, other.size_);
+    data_ = inline_;
+    size_ = other.size_;
+    other.Release();  // wipes the source's copy
+  } else {
     data_ = other.data_;
     size_ = other.size_;
     other.data_ = nullptr;

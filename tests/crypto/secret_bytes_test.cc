@@ -95,6 +95,50 @@ TEST(SecretBytesTest, MoveAssignLeavesSourceEmpty) {
   EXPECT_EQ(a.ExposeSecret(), "again");
 }
 
+// Inline storage (the per-record DEKs): the bytes live in the object, a
+// move copies them and wipes the source's copy, a destroyed or reassigned
+// object leaves no copy behind.
+TEST(SecretBytesTest, InlineMoveCopiesAndWipesTheSource) {
+  SecretBytes a = SecretBytes::CopyFrom("0123456789abcdef0123456789abcdef",
+                                        SecretBytes::Storage::kInline);
+  ASSERT_TRUE(a.is_inline());
+  const unsigned char* old = a.data();
+  SecretBytes b(std::move(a));
+  EXPECT_TRUE(b.is_inline());
+  EXPECT_EQ(b.ExposeSecret(), "0123456789abcdef0123456789abcdef");
+  EXPECT_NE(b.data(), old);
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the contract.
+  for (size_t i = 0; i < 32; ++i) EXPECT_EQ(old[i], 0) << i;  // a's buffer, wiped
+
+  SecretBytes c = SecretBytes::Random(32, SecretBytes::Storage::kInline);
+  const unsigned char* c_bytes = c.data();
+  c = std::move(b);
+  EXPECT_EQ(c.ExposeSecret(), "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(c.data(), c_bytes);  // its own buffer, overwritten
+  EXPECT_TRUE(b.empty());        // NOLINT(bugprone-use-after-move)
+}
+
+TEST(SecretBytesTest, InlineAndGuardedMoveIntoEachOther) {
+  SecretBytes guarded = SecretBytes::CopyFrom("guarded");
+  SecretBytes in = SecretBytes::CopyFrom("inline", SecretBytes::Storage::kInline);
+  in = std::move(guarded);
+  EXPECT_FALSE(in.is_inline());
+  EXPECT_EQ(in.ExposeSecret(), "guarded");
+  SecretBytes again = SecretBytes::CopyFrom("inline again", SecretBytes::Storage::kInline);
+  in = std::move(again);
+  EXPECT_TRUE(in.is_inline());
+  EXPECT_EQ(in.ExposeSecret(), "inline again");
+}
+
+TEST(SecretBytesTest, InlineLargerThanItsCapacityIsGuarded) {
+  SecretBytes big = SecretBytes::Random(SecretBytes::kInlineCapacity + 1,
+                                        SecretBytes::Storage::kInline);
+  EXPECT_FALSE(big.is_inline());
+  EXPECT_EQ(big.size(), SecretBytes::kInlineCapacity + 1);
+  SecretBytes zero(16, SecretBytes::Storage::kInline);
+  EXPECT_EQ(zero.ExposeSecret(), std::string(16, '\0'));
+}
+
 TEST(SecretBytesTest, WipeStringClears) {
   std::string plaintext = "alice@example.com";
   WipeString(plaintext);
