@@ -143,13 +143,15 @@ StatusOr<Receipt> AuditLog::Append(store::Database& db, const Entry& entry) {
   return Receipt{row.seq, row.time_ms, crypto::HexEncode(row.mac)};
 }
 
-StatusOr<Receipt> AuditLog::Record(const Entry& entry) {
+StatusOr<Receipt> AuditLog::Record(const Entry& entry, store::Durability durability) {
   Receipt receipt;
   // Essential: reads are audited, and must stay possible on a full disk.
-  Status st = store_.WriteEssential([&](store::Database& db) -> Status {
-    ASSIGN_OR_RETURN(receipt, Append(db, entry));
-    return Status::Ok();
-  });
+  Status st = store_.WriteEssential(
+      [&](store::Database& db) -> Status {
+        ASSIGN_OR_RETURN(receipt, Append(db, entry));
+        return Status::Ok();
+      },
+      durability);
   if (!st.ok()) {
     if (st.reason() == "audit_unavailable" || st.reason() == "storage_full") return st;
     ++failures_;

@@ -7,9 +7,12 @@
 // happened and what came of it, not the term searched.
 //
 // Append() runs inside the caller's write transaction, so a change and its
-// entry commit together; Record() makes an entry durable on its own (a
-// reveal's entry is durable before the plaintext is sent). Either failing
-// returns Unavailable("audit_unavailable"): callers fail closed.
+// entry commit together; Record() commits an entry on its own (a reveal's
+// entry is durable before the plaintext is sent). Either failing returns
+// Unavailable("audit_unavailable"): callers fail closed. An entry recorded
+// store::Durability::kWritten (lookups and refusals, which change and reveal
+// nothing) is committed before Record returns, so a killed process cannot
+// lose it, and reaches the disk with the store's next fsync (store/store.h).
 //
 // Thread-safe.
 #pragma once
@@ -68,8 +71,10 @@ class AuditLog {
   // Appends `entry` inside the current write transaction on `db`.
   StatusOr<Receipt> Append(store::Database& db, const Entry& entry);
 
-  // Appends `entry` in its own write and waits until it is durable.
-  StatusOr<Receipt> Record(const Entry& entry);
+  // Appends `entry` in its own write and waits until it is committed as
+  // `durability` asks.
+  StatusOr<Receipt> Record(const Entry& entry,
+                           store::Durability durability = store::Durability::kDurable);
 
   // Walks the whole chain. intact == false names the first entry whose MAC,
   // sequence number or key does not hold (or the head that does not match).

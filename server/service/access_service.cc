@@ -76,7 +76,8 @@ std::string AccessService::FieldLevels(const auth::Principal& who,
 Status AccessService::Refuse(audit::Entry entry, const Status& failure) {
   entry.outcome = audit::OutcomeFor(failure);
   if (entry.detail.empty()) entry.detail = failure.reason();
-  auto recorded = audit_.Record(entry);
+  // A refusal changed and revealed nothing: committed, not waiting for fsync.
+  auto recorded = audit_.Record(entry, store::Durability::kWritten);
   if (!recorded.ok()) return recorded.status();
   return failure;
 }
@@ -106,7 +107,7 @@ Status AccessService::RecordUnauthenticated(const RequestMeta& meta,
   audit::Entry e = EntryFor(auth::Principal{}, meta, action, "");
   e.outcome = "unauthenticated";
   e.detail = std::string(detail);
-  return audit_.Record(e).status();
+  return audit_.Record(e, store::Durability::kWritten).status();
 }
 
 FieldSet AccessService::VisibleFields(const auth::Principal& who) const {
@@ -191,9 +192,11 @@ StatusOr<std::vector<CustomerView>> AccessService::Search(const auth::Principal&
   entry.outcome = views.empty() ? "no_match" : "success";
   entry.detail = "matches=" + std::to_string(views.size());
   if (views.size() == 1) entry.record_id = ids[0];
-  Status st = customers_.Touch(ids, [&](store::Database& db) {
-    return audit_.Append(db, entry).status();
-  });
+  // A lookup reveals no plaintext: its entry is committed before the answer
+  // (a killed process cannot lose it) without waiting for the fsync.
+  Status st = customers_.Touch(
+      ids, [&](store::Database& db) { return audit_.Append(db, entry).status(); },
+      store::Durability::kWritten);
   if (!st.ok()) {
     if (st.reason() == "audit_unavailable") return st;
     return Unavailable("the audit log cannot be written; nothing was done",
@@ -216,7 +219,7 @@ StatusOr<bool> AccessService::Verify(const auth::Principal& who, const RequestMe
   auto match = customers_.Verify(id, field, value);
   if (!match.ok()) return Refuse(entry, match.status());
   entry.outcome = *match ? "match" : "no_match";
-  RETURN_IF_ERROR(audit_.Record(entry).status());
+  RETURN_IF_ERROR(audit_.Record(entry, store::Durability::kWritten).status());
   return *match;
 }
 
@@ -228,7 +231,7 @@ StatusOr<CustomerView> AccessService::Get(const auth::Principal& who,
                                    kAllContactFields[2]});
   auto c = customers_.Get(id, VisibleFields(who));
   if (!c.ok()) return Refuse(entry, c.status());
-  RETURN_IF_ERROR(audit_.Record(entry).status());
+  RETURN_IF_ERROR(audit_.Record(entry, store::Durability::kWritten).status());
   CustomerView view = Render(who, *c);
   WipeCustomer(*c);
   return view;

@@ -334,14 +334,20 @@ Status CustomerService::Erase(std::string_view id, const InTransaction& hook) {
 }
 
 Status CustomerService::Touch(const std::vector<std::string>& ids,
-                              const std::function<Status(store::Database&)>& hook) {
+                              const std::function<Status(store::Database&)>& hook,
+                              store::Durability durability) {
   int64_t now = clock_() / 1000;
   // Essential: searches and reveals touch, and must stay possible on a full disk.
-  return store_.WriteEssential([&](store::Database& db) -> Status {
-    for (const auto& id : ids) RETURN_IF_ERROR(store::TouchCustomer(db, id, now));
-    if (hook) RETURN_IF_ERROR(hook(db));
-    return Status::Ok();
-  });
+  return store_.WriteEssential(
+      [&](store::Database& db) -> Status {
+        for (const auto& id : ids) {
+          RETURN_IF_ERROR(
+              store::TouchCustomer(db, id, now, options_.last_seen_resolution_s));
+        }
+        if (hook) RETURN_IF_ERROR(hook(db));
+        return Status::Ok();
+      },
+      durability);
 }
 
 }  // namespace vault::service

@@ -67,6 +67,9 @@ using InTransaction = std::function<Status(store::Database&, const std::string& 
 
 struct CustomerServiceOptions {
   std::string default_region = "CA";
+  // Touch() moves last_seen_at only when it is older than this (seconds):
+  // retention counts in days, and most lookups then rewrite nothing.
+  int64_t last_seen_resolution_s = 3600;
 };
 
 class CustomerService {
@@ -102,10 +105,12 @@ class CustomerService {
   // transaction. NotFound if absent.
   Status Erase(std::string_view id, const InTransaction& hook = {});
 
-  // Records that these customers were seen now (retention), and runs `hook`
-  // (the lookup's audit entry) in the same transaction.
+  // Records that these customers were seen now (retention, to the
+  // resolution of the options), and runs `hook` (the lookup's audit entry)
+  // in the same transaction, which returns as `durability` asks.
   Status Touch(const std::vector<std::string>& ids,
-               const std::function<Status(store::Database&)>& hook = {});
+               const std::function<Status(store::Database&)>& hook = {},
+               store::Durability durability = store::Durability::kDurable);
 
   const CustomerServiceOptions& options() const { return options_; }
 

@@ -151,14 +151,17 @@ StatusOr<RotationProgress> KeyRotator::Start(KeyPurpose purpose, const audit::En
 }
 
 StatusOr<bool> KeyRotator::RunBatch(store::RotationJobRow& job) {
-  bool finished = false;
-  Status st = store_.Write([&](store::Database& db) -> Status {
-    std::shared_ptr<const crypto::Keyring> ring = keys_.Get();
-    bool data = job.purpose == "data";
-    KeyPurpose purpose = data ? KeyPurpose::kData : KeyPurpose::kIndex;
-    const crypto::SecretBytes* new_key = ring->Find(job.new_key_id, purpose);
-    if (new_key == nullptr) return DataLoss("the rotation's new key is missing");
-    std::vector<store::RotationRow> rows;
+  std::shared_ptr<const crypto::Keyring> ring = keys_.Get();
+  const bool data = job.purpose == "data";
+  const KeyPurpose purpose = data ? KeyPurpose::kData : KeyPurpose::kIndex;
+  const crypto::SecretBytes* new_key = ring->Find(job.new_key_id, purpose);
+  if (new_key == nullptr) return DataLoss("the rotation's new key is missing");
+
+  // 1. Read the batch on a reader and rewrap it on this thread: the single
+  //    writer, which every request's audit entry goes through, is not held
+  //    for the crypto or the scan.
+  std::vector<store::RotationRow> rows;
+  RETURN_IF_ERROR(store_.Read([&](store::Database& db) -> Status {
     if (data) {
       ASSIGN_OR_RETURN(rows, store::RowsToRewrap(db, job.cursor, job.new_key_id,
                                                  options_.batch_size));
@@ -166,51 +169,78 @@ StatusOr<bool> KeyRotator::RunBatch(store::RotationJobRow& job) {
       ASSIGN_OR_RETURN(rows, store::RowsToReindex(db, job.cursor, job.new_key_id,
                                                   options_.batch_size));
     }
-    for (const auto& r : rows) {
-      if (data) {
-        const crypto::SecretBytes* old_kek = ring->Find(r.dek_key_id, KeyPurpose::kData);
-        if (old_kek == nullptr) return DataLoss("record " + r.id + ": its data key is gone");
-        ASSIGN_OR_RETURN(crypto::SecretBytes dek,
-                         crypto::UnwrapDek(*old_kek, r.dek_key_id, r.id, r.dek));
-        RETURN_IF_ERROR(store::SetWrappedDek(
-            db, r.rowid, crypto::WrapDek(*new_key, job.new_key_id, r.id, dek),
-            job.new_key_id));
-      } else {
-        std::optional<std::string> email_idx, phone_idx;
-        RETURN_IF_ERROR(ReindexRow(*ring, *new_key, r, &email_idx, &phone_idx));
-        RETURN_IF_ERROR(store::SetBlindIndexes(db, r.rowid, email_idx, phone_idx,
-                                               job.new_key_id));
-      }
-    }
-    job.done += static_cast<int64_t>(rows.size());
-    if (!rows.empty()) {
-      job.cursor = rows.back().rowid;
+    return Status::Ok();
+  }));
+  struct Rewritten {
+    std::string dek;                                   // data: the DEK under the new key
+    std::optional<std::string> email_idx, phone_idx;  // index: the new blind indexes
+  };
+  std::vector<Rewritten> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const store::RotationRow& r = rows[i];
+    if (data) {
+      const crypto::SecretBytes* old_kek = ring->Find(r.dek_key_id, KeyPurpose::kData);
+      if (old_kek == nullptr) return DataLoss("record " + r.id + ": its data key is gone");
+      ASSIGN_OR_RETURN(crypto::SecretBytes dek,
+                       crypto::UnwrapDek(*old_kek, r.dek_key_id, r.id, r.dek));
+      out[i].dek = crypto::WrapDek(*new_key, job.new_key_id, r.id, dek);
     } else {
-      int64_t left = 0;
-      if (data) {
-        ASSIGN_OR_RETURN(left, store::CountNotUnderDataKey(db, job.new_key_id));
-      } else {
-        ASSIGN_OR_RETURN(left, store::CountNotUnderIndexKey(db, job.new_key_id));
-      }
-      if (left > 0) {
-        job.cursor = 0;  // stragglers written under the old snapshot: one more pass
-        job.total = std::max(job.total, job.done + left);
-      } else {
-        job.state = "done";
-        job.finished_at = clock_();
-        job.total = std::max(job.total, job.done);
-        finished = true;
-        audit::Entry e;
-        e.principal = "system";
-        e.action = "keys.rotation.complete";
-        e.record_id = "key:" + std::to_string(job.new_key_id);
-        e.detail = "purpose=" + job.purpose + " records=" + std::to_string(job.done);
-        RETURN_IF_ERROR(audit_.Append(db, e).status());
-      }
+      RETURN_IF_ERROR(ReindexRow(*ring, *new_key, r, &out[i].email_idx, &out[i].phone_idx));
     }
-    return store::UpdateRotationJob(db, job);
-  });
+  }
+
+  // 2. One short write: each row only if unchanged since it was read (a
+  //    record updated or erased meanwhile is left to the final pass), plus
+  //    the job's checkpoint. Batches need not wait for the fsync: a batch
+  //    lost to a power cut is redone from the checkpoint before it, and
+  //    the job's last write, and any key destruction after it, are durable
+  //    (their fsync covers every batch before them).
+  bool finished = false;
+  store::RotationJobRow next = job;
+  Status st = store_.Write(
+      [&](store::Database& db) -> Status {
+        next = job;
+        for (size_t i = 0; i < rows.size(); ++i) {
+          if (data) {
+            RETURN_IF_ERROR(
+                store::SetWrappedDek(db, rows[i], out[i].dek, job.new_key_id).status());
+          } else {
+            RETURN_IF_ERROR(store::SetBlindIndexes(db, rows[i], out[i].email_idx,
+                                                   out[i].phone_idx, job.new_key_id)
+                                .status());
+          }
+        }
+        next.done += static_cast<int64_t>(rows.size());
+        if (!rows.empty()) {
+          next.cursor = rows.back().rowid;
+          return store::UpdateRotationJob(db, next);
+        }
+        int64_t left = 0;
+        if (data) {
+          ASSIGN_OR_RETURN(left, store::CountNotUnderDataKey(db, next.new_key_id));
+        } else {
+          ASSIGN_OR_RETURN(left, store::CountNotUnderIndexKey(db, next.new_key_id));
+        }
+        if (left > 0) {
+          next.cursor = 0;  // stragglers (changed meanwhile, or written under the old snapshot)
+          next.total = std::max(next.total, next.done + left);
+        } else {
+          next.state = "done";
+          next.finished_at = clock_();
+          next.total = std::max(next.total, next.done);
+          finished = true;
+          audit::Entry e;
+          e.principal = "system";
+          e.action = "keys.rotation.complete";
+          e.record_id = "key:" + std::to_string(next.new_key_id);
+          e.detail = "purpose=" + next.purpose + " records=" + std::to_string(next.done);
+          RETURN_IF_ERROR(audit_.Append(db, e).status());
+        }
+        return store::UpdateRotationJob(db, next);
+      },
+      rows.empty() ? store::Durability::kDurable : store::Durability::kWritten);
   RETURN_IF_ERROR(st);
+  job = next;
   return finished;
 }
 

@@ -4,9 +4,10 @@
 //  - index: a new active index key; the job recomputes each record's blind
 //    indexes; searches probe every usable index key meanwhile, so no lookup
 //    misses during the job.
-// Each batch is one short transaction through the group-commit writer, and
-// carries the job's checkpoint (cursor, done) with it, so a crash or restart
-// resumes where it stopped. Records written during the job already use the
+// Each batch is read on a reader and rewrapped on the job's thread, then
+// written in one short transaction through the group-commit writer (each row
+// only if unchanged since it was read), with the job's checkpoint (cursor,
+// done), so a crash or restart resumes where it stopped. Records written during the job already use the
 // new key. Progress gives done/total, rate and ETA. Destroying a key is
 // refused while any record or audit entry still uses it.
 //
@@ -54,7 +55,9 @@ struct KeyInfo {
 };
 
 struct RotationOptions {
-  int batch_size = 1000;
+  // Rows per batch: each batch holds the single writer for one short
+  // transaction of this many conditional UPDATEs (a few milliseconds).
+  int batch_size = 256;
   // Pause between batches, to leave room for lookups on a busy machine.
   int pause_ms = 0;
 };

@@ -30,11 +30,15 @@ constexpr char kRowsToReindexSql[] =
 constexpr char kCountNotDataSql[] = "SELECT COUNT(*) FROM customers WHERE dek_key_id != ?";
 constexpr char kCountNotIndexSql[] =
     "SELECT COUNT(*) FROM customers WHERE email_idx_key_id != ?1 OR phone_idx_key_id != ?1";
-constexpr char kSetDekSql[] = "UPDATE customers SET dek = ?, dek_key_id = ? WHERE rowid = ?";
+// Conditional: only while the row still holds what the job read (the same
+// wrapped DEK; the same ciphertexts), so a record changed or erased since is
+// left alone (the job's final pass picks up what still needs it).
+constexpr char kSetDekSql[] =
+    "UPDATE customers SET dek = ?1, dek_key_id = ?2 WHERE rowid = ?3 AND dek = ?4";
 constexpr char kSetIndexesSql[] =
     "UPDATE customers SET email_idx = ?1, email_idx_key_id = CASE WHEN ?1 IS NULL THEN NULL "
     "ELSE ?3 END, phone_idx = ?2, phone_idx_key_id = CASE WHEN ?2 IS NULL THEN NULL ELSE ?3 "
-    "END WHERE rowid = ?4";
+    "END WHERE rowid = ?4 AND dek = ?5 AND email_ct IS ?6 AND phone_ct IS ?7";
 constexpr char kRecordsUsingKeySql[] =
     "SELECT COUNT(*) FROM customers WHERE dek_key_id = ?1 OR email_idx_key_id = ?1 OR "
     "phone_idx_key_id = ?1";
@@ -149,16 +153,23 @@ StatusOr<int64_t> CountNotUnderIndexKey(Database& db, uint32_t key_id) {
   return CountWith(db, kCountNotIndexSql, key_id);
 }
 
-Status SetWrappedDek(Database& db, int64_t rowid, std::string_view dek, uint32_t key_id) {
+StatusOr<bool> SetWrappedDek(Database& db, const RotationRow& was, std::string_view dek,
+                             uint32_t key_id) {
   ASSIGN_OR_RETURN(Statement st, db.Prepare(kSetDekSql));
-  return st.BindBlob(1, dek).BindInt(2, key_id).BindInt(3, rowid).Run();
+  RETURN_IF_ERROR(st.BindBlob(1, dek).BindInt(2, key_id).BindInt(3, was.rowid)
+                      .BindBlob(4, was.dek).Run());
+  return db.Changes() > 0;
 }
 
-Status SetBlindIndexes(Database& db, int64_t rowid, const std::optional<std::string>& email_idx,
-                       const std::optional<std::string>& phone_idx, uint32_t key_id) {
+StatusOr<bool> SetBlindIndexes(Database& db, const RotationRow& was,
+                               const std::optional<std::string>& email_idx,
+                               const std::optional<std::string>& phone_idx, uint32_t key_id) {
   ASSIGN_OR_RETURN(Statement st, db.Prepare(kSetIndexesSql));
   st.BindOptionalBlob(1, email_idx).BindOptionalBlob(2, phone_idx);
-  return st.BindInt(3, key_id).BindInt(4, rowid).Run();
+  st.BindInt(3, key_id).BindInt(4, was.rowid).BindBlob(5, was.dek);
+  st.BindOptionalBlob(6, was.email_ct).BindOptionalBlob(7, was.phone_ct);
+  RETURN_IF_ERROR(st.Run());
+  return db.Changes() > 0;
 }
 
 StatusOr<int64_t> RecordsUsingKey(Database& db, uint32_t key_id) {

@@ -46,9 +46,13 @@ StatusOr<std::vector<RotationRow>> RowsToReindex(Database& db, int64_t after_row
 StatusOr<int64_t> CountNotUnderDataKey(Database& db, uint32_t key_id);
 StatusOr<int64_t> CountNotUnderIndexKey(Database& db, uint32_t key_id);
 
-Status SetWrappedDek(Database& db, int64_t rowid, std::string_view dek, uint32_t key_id);
-Status SetBlindIndexes(Database& db, int64_t rowid, const std::optional<std::string>& email_idx,
-                       const std::optional<std::string>& phone_idx, uint32_t key_id);
+// Rewrite a row the rotation job read as `was`, only if it is unchanged
+// since (same wrapped DEK, same ciphertexts); false if it changed or went.
+StatusOr<bool> SetWrappedDek(Database& db, const RotationRow& was, std::string_view dek,
+                             uint32_t key_id);
+StatusOr<bool> SetBlindIndexes(Database& db, const RotationRow& was,
+                               const std::optional<std::string>& email_idx,
+                               const std::optional<std::string>& phone_idx, uint32_t key_id);
 
 // Records using `key_id` for a DEK or an index; audit entries under it.
 StatusOr<int64_t> RecordsUsingKey(Database& db, uint32_t key_id);

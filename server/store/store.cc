@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@ bool IsStorageFull(const Status& st) { return st.reason() == "storage_full"; }
 struct Store::Pending {
   Fn fn;
   bool essential = false;
+  Durability durability = Durability::kDurable;
   std::promise<Status> done;
 };
 
@@ -94,11 +96,28 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     ASSIGN_OR_RETURN(auto reader, Database::Open(options.path, Database::Mode::kReadOnly));
     store->readers_.push_back(std::move(reader));
   }
+  for (auto& reader : store->readers_) {
+    RETURN_IF_ERROR(reader->Execute("PRAGMA cache_size = -" +
+                                    std::to_string(std::max(64, options.reader_cache_kib))));
+  }
   if (options.reserve_bytes > 0 && !store->CreateReserve()) {
     log::Warn("cannot set aside " + std::to_string(options.reserve_bytes) +
               " bytes for a full disk beside " + options.path);
   }
+  // The writer commits without waiting for the disk; the syncer makes
+  // commits durable (see "Durability" in store.h). SQLite's NORMAL in WAL
+  // mode still syncs the WAL before a checkpoint copies it back.
+  RETURN_IF_ERROR(store->writer_->Execute(
+      "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -" +
+      std::to_string(std::max(64, options.writer_cache_kib))));
+  ASSIGN_OR_RETURN(store->checkpointer_,
+                   Database::Open(options.path, Database::Mode::kReadWrite));
+  // Replaces SQLite's automatic checkpoint (which would run inside a commit).
+  sqlite3_wal_hook(store->writer_->raw(), &Store::OnWalCommit, store.get());
+  sqlite3_wal_autocheckpoint(store->checkpointer_->raw(), 0);
   store->stats_.batch_size_buckets.assign(kBuckets, 0);
+  store->syncer_thread_ = std::thread([s = store.get()] { s->SyncerLoop(); });
+  store->checkpointer_thread_ = std::thread([s = store.get()] { s->CheckpointerLoop(); });
   store->writer_thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
 }
@@ -110,14 +129,35 @@ Store::~Store() {
   }
   queue_cv_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_stopping_ = true;
+  }
+  sync_cv_.notify_all();
+  if (syncer_thread_.joinable()) syncer_thread_.join();
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_thread_.joinable()) checkpointer_thread_.join();
+  if (wal_fd_ >= 0) ::close(wal_fd_);  // SQLite holds no lock on the -wal file
 }
 
-Status Store::Write(Fn fn) { return Enqueue(std::move(fn), /*essential=*/false); }
+Status Store::Write(Fn fn, Durability durability) {
+  return Enqueue(std::move(fn), /*essential=*/false, durability);
+}
 
-Status Store::WriteEssential(Fn fn) { return Enqueue(std::move(fn), /*essential=*/true); }
+Status Store::WriteEssential(Fn fn, Durability durability) {
+  return Enqueue(std::move(fn), /*essential=*/true, durability);
+}
 
-Status Store::Enqueue(Fn fn, bool essential) {
-  Pending pending{std::move(fn), essential, {}};
+Status Store::Enqueue(Fn fn, bool essential, Durability durability) {
+  if (failed_) {
+    return Unavailable("storage failed (an fsync did not succeed); restart the server",
+                       "storage_unavailable");
+  }
+  Pending pending{std::move(fn), essential, durability, {}};
   std::future<Status> result = pending.done.get_future();
   {
     std::lock_guard lock(queue_mu_);
@@ -128,6 +168,92 @@ Status Store::Enqueue(Fn fn, bool essential) {
   return result.get();
 }
 
+void Store::FailStorage(const Status& why) {
+  if (!failed_.exchange(true)) {
+    log::Error("storage failed: " + why.message() +
+               "; every change is refused until the server restarts (recovery reads the WAL)");
+  }
+}
+
+Status Store::SyncWal() {
+  const std::string wal = options_.path + "-wal";
+  if (wal_fd_ >= 0) {
+    // The same file as when opened? (SQLite keeps it while a connection is
+    // open; this guards against it being replaced all the same.)
+    struct stat by_path {}, by_fd {};
+    if (::stat(wal.c_str(), &by_path) != 0 || ::fstat(wal_fd_, &by_fd) != 0 ||
+        by_path.st_ino != by_fd.st_ino || by_path.st_dev != by_fd.st_dev) {
+      ::close(wal_fd_);
+      wal_fd_ = -1;
+    }
+  }
+  if (wal_fd_ < 0) wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (wal_fd_ < 0) {
+    return Unavailable("cannot open the write-ahead log to sync it", "storage_unavailable");
+  }
+  if (::fdatasync(wal_fd_) != 0) {
+    return Unavailable("fsync of the write-ahead log failed", "storage_unavailable");
+  }
+  std::lock_guard lock(stats_mu_);
+  ++stats_.syncs;
+  return Status::Ok();
+}
+
+void Store::SyncerLoop() {
+  for (;;) {
+    std::vector<Pending*> waiters;
+    uint64_t target = 0;
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_cv_.wait(lock, [&] { return sync_stopping_ || committed_ > synced_; });
+      if (committed_ == synced_) return;  // stopping, nothing left to sync
+      target = committed_;
+      waiters.swap(sync_waiters_);
+    }
+    Status st = failed_ ? Unavailable("storage failed", "storage_unavailable") : SyncWal();
+    if (!st.ok()) FailStorage(st);
+    {
+      std::lock_guard lock(sync_mu_);
+      synced_ = target;
+    }
+    for (Pending* w : waiters) w->done.set_value(st);
+  }
+}
+
+int Store::OnWalCommit(void* arg, sqlite3*, const char*, int pages) {
+  auto* self = static_cast<Store*>(arg);
+  bool start = false;
+  {
+    std::lock_guard lock(self->checkpoint_mu_);
+    self->wal_pages_ = pages;
+    start = pages >= self->options_.checkpoint_pages;
+  }
+  if (start) self->checkpoint_cv_.notify_one();
+  return SQLITE_OK;
+}
+
+void Store::CheckpointerLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(checkpoint_mu_);
+      checkpoint_cv_.wait(lock, [&] {
+        return checkpoint_stopping_ || wal_pages_ >= options_.checkpoint_pages;
+      });
+      if (checkpoint_stopping_) return;
+      wal_pages_ = 0;  // the next commit reports the WAL's size again
+    }
+    // PASSIVE: copies what no reader still needs, never waits for the
+    // writer or readers. Errors (busy, a full disk) leave the WAL as it is
+    // for the next try; the writer checkpoints by itself when full.
+    int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr,
+                                       SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (rc == SQLITE_OK) {
+      std::lock_guard lock(stats_mu_);
+      ++stats_.checkpoints;
+    }
+  }
+}
+
 void Store::WriterLoop() {
   std::vector<Pending*> batch;
   for (;;) {
@@ -135,7 +261,8 @@ void Store::WriterLoop() {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty() && stopping_) return;
-      while (!queue_.empty() && batch.size() < static_cast<size_t>(options_.max_batch)) {
+      size_t max_batch = options_.group_commit ? static_cast<size_t>(options_.max_batch) : 1;
+      while (!queue_.empty() && batch.size() < max_batch) {
         batch.push_back(queue_.front());
         queue_.pop_front();
       }
@@ -239,9 +366,29 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
     if (!commit_status.ok()) ++stats_.failed_commits;
     ++stats_.batch_size_buckets[BucketFor(batch.size())];
   }
+  // Wake who can go now; the commit's durable writes wait for the fsync.
+  std::vector<Pending*> durable;
   for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i]->done.set_value(commit_status.ok() ? results[i] : commit_status);
+    if (commit_status.ok() && results[i].ok() &&
+        batch[i]->durability == Durability::kDurable) {
+      durable.push_back(batch[i]);
+    } else {
+      batch[i]->done.set_value(commit_status.ok() ? results[i] : commit_status);
+    }
   }
+  if (!commit_status.ok()) return;
+  if (!options_.group_commit) {
+    Status st = SyncWal();
+    if (!st.ok()) FailStorage(st);
+    for (Pending* p : durable) p->done.set_value(st);
+    return;
+  }
+  {
+    std::lock_guard lock(sync_mu_);
+    ++committed_;
+    sync_waiters_.insert(sync_waiters_.end(), durable.begin(), durable.end());
+  }
+  sync_cv_.notify_one();
 }
 
 Status Store::Read(const Fn& fn) {

@@ -45,8 +45,10 @@ constexpr char kFindByPhoneSql[] =
     "SELECT " CUSTOMER_COLUMNS
     " FROM customers WHERE phone_idx = ? AND phone_idx_key_id = ? "
     "ORDER BY created_at, id";
+// Only when last_seen_at is older than `resolution` seconds: most lookups
+// then write nothing to the customer's row or the last-seen index.
 constexpr char kTouchCustomerSql[] =
-    "UPDATE customers SET last_seen_at = MAX(last_seen_at, ?) WHERE id = ?";
+    "UPDATE customers SET last_seen_at = ?1 WHERE id = ?2 AND last_seen_at < ?1 - ?3";
 constexpr char kCountCustomersSql[] = "SELECT COUNT(*) FROM customers";
 constexpr char kKeyUsageSql[] =
     "SELECT key_id, COUNT(*) FROM ("
@@ -234,9 +236,9 @@ StatusOr<std::vector<CustomerRow>> FindByPhoneIndex(Database& db,
   return FindByIndex(db, kFindByPhoneSql, probes);
 }
 
-Status TouchCustomer(Database& db, std::string_view id, int64_t now) {
+Status TouchCustomer(Database& db, std::string_view id, int64_t now, int64_t resolution) {
   ASSIGN_OR_RETURN(Statement st, db.Prepare(kTouchCustomerSql));
-  return st.BindInt(1, now).BindText(2, id).Run();
+  return st.BindInt(1, now).BindText(2, id).BindInt(3, resolution).Run();
 }
 
 StatusOr<int64_t> CountCustomers(Database& db) {

@@ -59,7 +59,7 @@ StatusOr<std::vector<CustomerRow>> FindByEmailIndex(Database& db,
                                                     const std::vector<IndexProbe>& probes);
 StatusOr<std::vector<CustomerRow>> FindByPhoneIndex(Database& db,
                                                     const std::vector<IndexProbe>& probes);
-Status TouchCustomer(Database& db, std::string_view id, int64_t now);
+Status TouchCustomer(Database& db, std::string_view id, int64_t now, int64_t resolution);
 StatusOr<int64_t> CountCustomers(Database& db);
 // How many records use each key id for their DEK or an index.
 StatusOr<std::vector<std::pair<uint32_t, int64_t>>> KeyUsage(Database& db);

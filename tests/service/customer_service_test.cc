@@ -253,7 +253,8 @@ TEST_F(CustomerServiceTest, EmailOrPhoneIsRequired) {
 
 TEST_F(CustomerServiceTest, TimesComeFromTheClock) {
   int64_t now_ms = 1'700'000'000'000;
-  CustomerService svc(v_->store(), v_->keys(), {"CA"}, [&] { return now_ms; });
+  CustomerService svc(v_->store(), v_->keys(), {"CA", /*last_seen_resolution_s=*/0},
+                      [&] { return now_ms; });
   auto c = svc.Create(Input("t@example.com", std::nullopt));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->created_at, 1'700'000'000);
@@ -271,6 +272,22 @@ TEST_F(CustomerServiceTest, TimesComeFromTheClock) {
   now_ms -= 3'600'000;
   ASSERT_TRUE(svc.Touch({c->id}).ok());
   EXPECT_EQ(svc.Get(c->id, FieldSet::None())->last_seen_at, 1'700'000'120);
+}
+
+// Lookups move last_seen_at only once it is older than the resolution
+// (an hour by default): most of them then rewrite nothing.
+TEST_F(CustomerServiceTest, TouchMovesLastSeenOnlyPastTheResolution) {
+  int64_t now_ms = 1'700'000'000'000;
+  CustomerService svc(v_->store(), v_->keys(), {"CA", /*last_seen_resolution_s=*/3600},
+                      [&] { return now_ms; });
+  auto c = svc.Create(Input("r@example.com", std::nullopt));
+  ASSERT_TRUE(c.ok());
+  now_ms += 3'599'000;
+  ASSERT_TRUE(svc.Touch({c->id}).ok());
+  EXPECT_EQ(svc.Get(c->id, FieldSet::None())->last_seen_at, 1'700'000'000);
+  now_ms += 2'000;
+  ASSERT_TRUE(svc.Touch({c->id}).ok());
+  EXPECT_EQ(svc.Get(c->id, FieldSet::None())->last_seen_at, 1'700'003'601);
 }
 
 // --- Update ---
