@@ -3,8 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -412,6 +414,102 @@ TEST(StoreTest, MaxBatchBoundsABatch) {
   for (size_t b = 2; b < stats.batch_size_buckets.size(); ++b) {
     EXPECT_EQ(stats.batch_size_buckets[b], 0u) << "bucket " << b;
   }
+}
+
+// --- Durability (pipelined fsync) ---
+
+// A durable write returns only after an fsync that followed its commit; a
+// kWritten write is committed (readers see it) when it returns, and an fsync
+// follows soon after without anyone waiting for it.
+TEST(StoreTest, DurableWritesWaitForAnFsyncWrittenOnesDoNot) {
+  TempDir dir;
+  auto store = OpenStore(dir.path() + "/sync.db");
+  ASSERT_NE(store, nullptr);
+  uint64_t syncs = store->Stats().syncs;
+  ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "d", "1"); }).ok());
+  EXPECT_GT(store->Stats().syncs, syncs) << "a durable write returned before any fsync";
+
+  ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "w", "1"); },
+                           Durability::kWritten)
+                  .ok());
+  EXPECT_EQ(ReadMeta(*store, "w"), "1");  // committed: a reader sees it
+  uint64_t after_written = store->Stats().syncs;
+  for (int i = 0; i < 200 && store->Stats().syncs == after_written; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(store->Stats().syncs, after_written) << "no fsync followed a kWritten commit";
+}
+
+// Without group commit every write is its own transaction and its own fsync,
+// even when many arrive at once (what `make bench` compares against).
+TEST(StoreTest, WithoutGroupCommitEachWriteHasItsOwnCommitAndFsync) {
+  TempDir dir;
+  StoreOptions options;
+  options.path = dir.path() + "/nogc.db";
+  options.group_commit = false;
+  auto opened = Store::Open(options);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  StoreStats before = store.Stats();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        std::string key = std::to_string(t) + "." + std::to_string(i);
+        EXPECT_TRUE(store.Write([&](Database& db) { return SetMeta(db, key, "v"); }).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  StoreStats after = store.Stats();
+  EXPECT_EQ(after.writes - before.writes, 40u);
+  EXPECT_EQ(after.commits - before.commits, 40u);
+  EXPECT_EQ(after.syncs - before.syncs, 40u);
+}
+
+// Concurrent durable writes share fsyncs: fewer fsyncs than writes, and
+// every write acknowledged is there.
+TEST(StoreTest, ConcurrentDurableWritesShareFsyncs) {
+  TempDir dir;
+  auto store = OpenStore(dir.path() + "/shared.db");
+  ASSERT_NE(store, nullptr);
+  StoreStats before = store->Stats();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        std::string key = std::to_string(t) + "." + std::to_string(i);
+        EXPECT_TRUE(store->Write([&](Database& db) { return SetMeta(db, key, "v"); }).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  StoreStats after = store->Stats();
+  EXPECT_EQ(after.writes - before.writes, 320u);
+  EXPECT_LT(after.syncs - before.syncs, 320u);
+  for (int t = 0; t < 16; ++t) {
+    EXPECT_EQ(ReadMeta(*store, std::to_string(t) + ".19"), "v");
+  }
+}
+
+// When the WAL cannot be synced (here: it vanished from under the store),
+// the write waiting on the fsync fails, and the store fails closed: every
+// later write is refused with storage_unavailable; reads still work.
+TEST(StoreTest, AFailedFsyncFailsTheStoreClosed) {
+  TempDir dir;
+  std::string path = dir.path() + "/failing.db";
+  auto store = OpenStore(path);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "before", "1"); }).ok());
+  ASSERT_EQ(::unlink((path + "-wal").c_str()), 0);
+  Status st = store->Write([](Database& db) { return SetMeta(db, "after", "1"); });
+  EXPECT_EQ(st.reason(), "storage_unavailable") << st.ToString();
+  EXPECT_TRUE(store->failed());
+  Status later = store->Write([](Database& db) { return SetMeta(db, "later", "1"); },
+                              Durability::kWritten);
+  EXPECT_EQ(later.reason(), "storage_unavailable") << later.ToString();
+  EXPECT_EQ(ReadMeta(*store, "before"), "1");
+  EXPECT_EQ(ReadMeta(*store, "later"), std::nullopt);  // never ran
 }
 
 // --- Backup ---
