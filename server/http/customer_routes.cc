@@ -60,6 +60,31 @@ Status Idempotent(App& app, Call& c, const std::function<Status()>& handler) {
 
 constexpr size_t kMaxBatchItems = 500;
 
+// The audit action of a batch item: what its `op` asks for (a find-or-create
+// starts with a search), or customer.batch when the item does not say.
+std::string ItemAction(const Json& item) {
+  if (!item.is_object()) return "customer.batch";
+  auto op = item.find("op");
+  if (op == item.end() || *op == "create") return "customer.create";
+  if (*op == "find_or_create") return "customer.search";
+  return "customer.batch";
+}
+
+// Records the refusal of a batch item that never reached AccessService (not
+// an object, an unknown member or op, a member of the wrong type): every item
+// leaves one entry, a malformed one included.
+Status RecordItemRefused(App& app, const Call& c, const Json& item, const Status& failure) {
+  audit::Entry entry;
+  entry.principal = c.who.Label();
+  entry.roles = c.who.RolesString();
+  entry.action = ItemAction(item);
+  entry.outcome = audit::OutcomeFor(failure);
+  entry.detail = failure.reason();
+  entry.request_id = c.meta.request_id;
+  entry.client = c.meta.client;
+  return app.audit->Record(entry).status();
+}
+
 // The customer id from the path; never PII, only "cus_" + hex.
 std::string PathId(const httplib::Request& req) {
   return req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
@@ -136,6 +161,7 @@ void RegisterCustomerRoutes(httplib::Server& server, App& app) {
         for (size_t i = 0; i < items->size(); ++i) {
           const Json& item = (*items)[i];
           Json result = {{"index", i}};
+          bool reached_service = false;  // AccessService audits what it is given
           auto run = [&]() -> Status {
             if (!item.is_object()) {
               return InvalidArgument("each item must be an object", "item_invalid");
@@ -144,6 +170,7 @@ void RegisterCustomerRoutes(httplib::Server& server, App& app) {
             ASSIGN_OR_RETURN(auto op, OptionalString(item, "op"));
             std::string kind = op.value_or("create");
             ASSIGN_OR_RETURN(auto input, DecodeInput(item));
+            reached_service = kind == "create" || kind == "find_or_create";
             if (kind == "create") {
               ASSIGN_OR_RETURN(auto view, app.access->Create(c.who, c.meta, input));
               result["status"] = 201;
@@ -165,6 +192,7 @@ void RegisterCustomerRoutes(httplib::Server& server, App& app) {
           } else {
             // The audit cannot be written: stop, nothing more is done blind.
             if (st.reason() == "audit_unavailable") return st;
+            if (!reached_service) RETURN_IF_ERROR(RecordItemRefused(app, c, item, st));
             int status = HttpStatusFor(st);
             bool hide = status == 500;  // as WriteProblem: no internals to clients
             result["status"] = status;
