@@ -1,6 +1,5 @@
 #include "policy/masking.h"
 
-#include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
 #include <cstddef>
@@ -10,7 +9,6 @@
 namespace vault::policy {
 namespace {
 
-using ::i18n::phonenumbers::PhoneNumber;
 using ::i18n::phonenumbers::PhoneNumberUtil;
 
 constexpr std::string_view kHidden =
@@ -91,29 +89,44 @@ std::string MaskEmail(std::string_view normalized_email) {
 }
 
 std::string MaskPhone(std::string_view e164) {
-  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
-  PhoneNumber number;
-  // "ZZ" (unknown region): only numbers with a leading '+' parse.
-  if (util.Parse(std::string(e164), "ZZ", &number) !=
-      PhoneNumberUtil::NO_PARSING_ERROR) {
+  // The stored value is E.164: '+', a country code of 1 to 3 digits (no
+  // code is a prefix of another), then the national significant number.
+  // Splitting it needs no parse (libphonenumber's Parse is regex-based and
+  // was ~5% of a search's CPU).
+  if (e164.size() < 2 || e164.size() > 16 || e164[0] != '+') return std::string(kHidden);
+  const std::string_view digits = e164.substr(1);
+  if (digits.find_first_not_of("0123456789") != std::string_view::npos || digits[0] == '0') {
     return std::string(kHidden);
   }
-  std::string national;
-  util.GetNationalSignificantNumber(number, &national);
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  int country_code = 0;
+  std::size_t code_length = 0;
+  for (std::size_t n = 1; n <= 3 && n < digits.size(); ++n) {
+    int candidate = 0;
+    for (char d : digits.substr(0, n)) candidate = candidate * 10 + (d - '0');
+    std::string region;
+    util.GetRegionCodeForCountryCode(candidate, &region);
+    if (region != "ZZ") {  // "001" for non-geographic codes such as 800
+      country_code = candidate;
+      code_length = n;
+      break;
+    }
+  }
+  if (country_code == 0) return std::string(kHidden);
+  const std::string_view national = digits.substr(code_length);
   if (national.size() < kMinMaskablePhoneDigits) {
     return std::string(kHidden);
   }
-  const std::string_view last_digits =
-      std::string_view(national).substr(national.size() - kShownPhoneDigits);
+  const std::string_view last_digits = national.substr(national.size() - kShownPhoneDigits);
   std::string masked;
-  if (number.country_code() == kNanpCountryCode) {
+  if (country_code == kNanpCountryCode) {
     masked.append(kHidden);
     masked.push_back('-');
     masked.append(kHidden);
     masked.push_back('-');
   } else {
     masked.push_back('+');
-    masked.append(std::to_string(number.country_code()));
+    masked.append(std::to_string(country_code));
     masked.push_back(' ');
     masked.append(kHidden);
     masked.push_back(' ');

@@ -1,7 +1,10 @@
 #include "policy/masking.h"
 
 #include <gtest/gtest.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
 
+#include <set>
 #include <string>
 
 namespace vault::policy {
@@ -57,6 +60,42 @@ TEST(MaskingTest, ShortOrUnparsablePhoneMasksCompletely) {
        }) {
     EXPECT_EQ(MaskPhone(input), "•••") << input;
   }
+}
+
+TEST(MaskingTest, MasksNonGeographicAndLeadingZeroNumbers) {
+  EXPECT_EQ(MaskPhone("+80012345678"), "+800 ••• 5678");
+  EXPECT_EQ(MaskPhone("+390612345678"), "+39 ••• 5678");  // Italy keeps its 0
+}
+
+// MaskPhone splits E.164 by hand; libphonenumber's full parse must agree on
+// the example numbers (fixed line and mobile) of every region it knows.
+TEST(MaskingTest, AgreesWithLibphonenumberOnEveryRegionsExamples) {
+  using ::i18n::phonenumbers::PhoneNumber;
+  using ::i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  std::set<std::string> regions;
+  util.GetSupportedRegions(&regions);
+  int checked = 0;
+  for (const std::string& region : regions) {
+    for (auto type : {PhoneNumberUtil::FIXED_LINE, PhoneNumberUtil::MOBILE}) {
+      PhoneNumber example;
+      if (!util.GetExampleNumberForType(region, type, &example)) continue;
+      std::string e164;
+      util.Format(example, PhoneNumberUtil::E164, &e164);
+      std::string national;
+      util.GetNationalSignificantNumber(example, &national);
+      std::string want = "•••";
+      if (national.size() >= 8) {
+        std::string last = national.substr(national.size() - 4);
+        want = example.country_code() == 1
+                   ? "•••-•••-" + last
+                   : "+" + std::to_string(example.country_code()) + " ••• " + last;
+      }
+      EXPECT_EQ(MaskPhone(e164), want) << region << " " << e164;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 400);
 }
 
 TEST(MaskingTest, MasksNameToFirstCharacterOfEachWord) {
