@@ -225,8 +225,11 @@ int Store::OnWalCommit(void* arg, sqlite3*, const char*, int pages) {
   bool start = false;
   {
     std::lock_guard lock(self->checkpoint_mu_);
+    // `pages` counts every frame since the WAL last restarted from its
+    // beginning, checkpointed or not: start one per checkpoint_pages of growth.
+    if (pages < self->checkpointed_pages_) self->checkpointed_pages_ = 0;  // restarted
     self->wal_pages_ = pages;
-    start = pages >= self->options_.checkpoint_pages;
+    start = pages - self->checkpointed_pages_ >= self->options_.checkpoint_pages;
   }
   if (start) self->checkpoint_cv_.notify_one();
   return SQLITE_OK;
@@ -237,10 +240,11 @@ void Store::CheckpointerLoop() {
     {
       std::unique_lock lock(checkpoint_mu_);
       checkpoint_cv_.wait(lock, [&] {
-        return checkpoint_stopping_ || wal_pages_ >= options_.checkpoint_pages;
+        return checkpoint_stopping_ ||
+               wal_pages_ - checkpointed_pages_ >= options_.checkpoint_pages;
       });
       if (checkpoint_stopping_) return;
-      wal_pages_ = 0;  // the next commit reports the WAL's size again
+      checkpointed_pages_ = wal_pages_;
     }
     // PASSIVE: copies what no reader still needs, never waits for the
     // writer or readers. Errors (busy, a full disk) leave the WAL as it is

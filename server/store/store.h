@@ -172,7 +172,8 @@ class Store {
   std::unique_ptr<Database> checkpointer_;  // used only by checkpointer_thread_
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
-  int wal_pages_ = 0;                 // GUARDED_BY(checkpoint_mu_)
+  int wal_pages_ = 0;                 // GUARDED_BY(checkpoint_mu_) after the last commit
+  int checkpointed_pages_ = 0;        // GUARDED_BY(checkpoint_mu_) when the last one ran
   bool checkpoint_stopping_ = false;  // GUARDED_BY(checkpoint_mu_)
   std::thread checkpointer_thread_;
 
