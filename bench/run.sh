@@ -172,10 +172,32 @@ echo "db_bytes=$(stat -c %s "$DATA/vault.db")" >>"$RES/load.txt"
 # --- 3. the in-process floor ----------------------------------------------------
 say "in-process floor (Google Benchmark, $RUNS repetitions)"
 BENCH_DATA_DIR=$DATA BENCH_COUNT=$N BENCH_POLICY=$WORK/policy.toml \
-  "$BUILD/bench_floor" --benchmark_repetitions="$RUNS" --benchmark_min_time="$FLOOR_MIN_TIME" \
+  "$BUILD/bench_floor" --benchmark_filter=-GroupCommit \
+  --benchmark_repetitions="$RUNS" --benchmark_min_time="$FLOOR_MIN_TIME" \
   --benchmark_out="$RES/floor.json" --benchmark_out_format=json \
   --benchmark_report_aggregates_only=true >"$RES/floor.txt" 2>&1 ||
   die "bench_floor failed: $(tail -3 "$RES/floor.txt")"
+
+# Group commit on/off (issue 4): durable creates and reveals at 1 and 32
+# threads with the store as the server runs it, and with
+# StoreOptions::group_commit = false (BENCH_GROUP_COMMIT=0: one commit and one
+# fsync per write). One store per file, so each mode is a process of its own;
+# on and off alternate per operation, so each pair sees the same moment of the
+# shared machine's disk, and the report takes each figure's median over the runs.
+say "group commit on/off: durable create and reveal, 1 and 32 threads, $RUNS runs each"
+for r in $(seq 1 "$RUNS"); do
+  for op in Create Reveal; do
+    for mode in on off; do
+      gc=1; [ "$mode" = off ] && gc=0
+      BENCH_GROUP_COMMIT=$gc BENCH_DATA_DIR=$DATA BENCH_COUNT=$N BENCH_POLICY=$WORK/policy.toml \
+        "$BUILD/bench_floor" --benchmark_filter="^GroupCommit/$op/" \
+        --benchmark_min_time="$FLOOR_MIN_TIME" \
+        --benchmark_out="$RES/gc-$mode-$op-r$r.json" --benchmark_out_format=json \
+        >>"$RES/group-commit.txt" 2>&1 ||
+        die "bench_floor ($op, group commit $mode) failed: $(tail -3 "$RES/group-commit.txt")"
+    done
+  done
+done
 
 # --- 4. the server: ceiling and workloads -------------------------------------
 say "server on $N customers: RSS, /healthz ceiling, workloads x {$CONNS} connections x $RUNS runs"
