@@ -150,51 +150,55 @@ StatusOr<RotationProgress> KeyRotator::Start(KeyPurpose purpose, const audit::En
   return ToProgress(job);
 }
 
-StatusOr<bool> KeyRotator::RunBatch(store::RotationJobRow& job) {
+StatusOr<KeyRotator::Batch> KeyRotator::PrepareBatch(const store::RotationJobRow& job) const {
   std::shared_ptr<const crypto::Keyring> ring = keys_.Get();
   const bool data = job.purpose == "data";
   const KeyPurpose purpose = data ? KeyPurpose::kData : KeyPurpose::kIndex;
   const crypto::SecretBytes* new_key = ring->Find(job.new_key_id, purpose);
   if (new_key == nullptr) return DataLoss("the rotation's new key is missing");
-
-  // 1. Read the batch on a reader and rewrap it on this thread: the single
-  //    writer, which every request's audit entry goes through, is not held
-  //    for the crypto or the scan.
-  std::vector<store::RotationRow> rows;
+  Batch batch;
   RETURN_IF_ERROR(store_.Read([&](store::Database& db) -> Status {
     if (data) {
-      ASSIGN_OR_RETURN(rows, store::RowsToRewrap(db, job.cursor, job.new_key_id,
-                                                 options_.batch_size));
+      ASSIGN_OR_RETURN(batch.rows, store::RowsToRewrap(db, job.cursor, job.new_key_id,
+                                                       options_.batch_size));
     } else {
-      ASSIGN_OR_RETURN(rows, store::RowsToReindex(db, job.cursor, job.new_key_id,
-                                                  options_.batch_size));
+      ASSIGN_OR_RETURN(batch.rows, store::RowsToReindex(db, job.cursor, job.new_key_id,
+                                                        options_.batch_size));
     }
     return Status::Ok();
   }));
-  struct Rewritten {
-    std::string dek;                                   // data: the DEK under the new key
-    std::optional<std::string> email_idx, phone_idx;  // index: the new blind indexes
-  };
-  std::vector<Rewritten> out(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const store::RotationRow& r = rows[i];
+  const size_t n = batch.rows.size();
+  if (data) {
+    batch.deks.resize(n);
+  } else {
+    batch.email_idx.resize(n);
+    batch.phone_idx.resize(n);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const store::RotationRow& r = batch.rows[i];
     if (data) {
       const crypto::SecretBytes* old_kek = ring->Find(r.dek_key_id, KeyPurpose::kData);
       if (old_kek == nullptr) return DataLoss("record " + r.id + ": its data key is gone");
       ASSIGN_OR_RETURN(crypto::SecretBytes dek,
                        crypto::UnwrapDek(*old_kek, r.dek_key_id, r.id, r.dek));
-      out[i].dek = crypto::WrapDek(*new_key, job.new_key_id, r.id, dek);
+      batch.deks[i] = crypto::WrapDek(*new_key, job.new_key_id, r.id, dek);
     } else {
-      RETURN_IF_ERROR(ReindexRow(*ring, *new_key, r, &out[i].email_idx, &out[i].phone_idx));
+      RETURN_IF_ERROR(
+          ReindexRow(*ring, *new_key, r, &batch.email_idx[i], &batch.phone_idx[i]));
     }
   }
+  return batch;
+}
 
-  // 2. One short write: each row only if unchanged since it was read (a
-  //    record updated or erased meanwhile is left to the final pass), plus
-  //    the job's checkpoint. Batches need not wait for the fsync: a batch
-  //    lost to a power cut is redone from the checkpoint before it, and
-  //    the job's last write, and any key destruction after it, are durable
-  //    (their fsync covers every batch before them).
+StatusOr<bool> KeyRotator::ApplyBatch(const Batch& batch, store::RotationJobRow& job) {
+  // Each row only if unchanged since it was read (a record updated or
+  // erased meanwhile is left to the final pass), plus the job's checkpoint.
+  // Batches need not wait for the fsync: a batch lost to a power cut is
+  // redone from the checkpoint before it, and the job's last write, and any
+  // key destruction after it, are durable (their fsync covers every batch
+  // before them).
+  const bool data = job.purpose == "data";
+  const auto& rows = batch.rows;
   bool finished = false;
   store::RotationJobRow next = job;
   Status st = store_.Write(
@@ -203,10 +207,10 @@ StatusOr<bool> KeyRotator::RunBatch(store::RotationJobRow& job) {
         for (size_t i = 0; i < rows.size(); ++i) {
           if (data) {
             RETURN_IF_ERROR(
-                store::SetWrappedDek(db, rows[i], out[i].dek, job.new_key_id).status());
+                store::SetWrappedDek(db, rows[i], batch.deks[i], job.new_key_id).status());
           } else {
-            RETURN_IF_ERROR(store::SetBlindIndexes(db, rows[i], out[i].email_idx,
-                                                   out[i].phone_idx, job.new_key_id)
+            RETURN_IF_ERROR(store::SetBlindIndexes(db, rows[i], batch.email_idx[i],
+                                                   batch.phone_idx[i], job.new_key_id)
                                 .status());
           }
         }
@@ -251,6 +255,7 @@ void KeyRotator::Run(int64_t job_id) {
     return Status::Ok();
   });
   int failures = 0;
+  std::optional<Batch> ready;  // read and rewrapped for job->cursor
   while (st.ok() && job && job->id == job_id) {
     {
       std::lock_guard lock(mu_);
@@ -258,7 +263,35 @@ void KeyRotator::Run(int64_t job_id) {
       if (run_started_done_ < 0) run_started_done_ = job->done;
     }
     store::RotationJobRow attempt = *job;
-    auto finished = RunBatch(attempt);
+    StatusOr<bool> finished = false;
+    if (!ready) {
+      auto prepared = PrepareBatch(attempt);
+      if (prepared.ok()) {
+        ready = std::move(*prepared);
+      } else {
+        finished = prepared.status();
+      }
+    }
+    if (ready) {
+      // Write this batch while the next one is read and rewrapped: the
+      // rows after this batch's last are not touched by its write.
+      std::optional<Batch> ahead;
+      store::RotationJobRow ahead_job = attempt;
+      std::thread reader;
+      if (!ready->rows.empty()) {
+        ahead_job.cursor = ready->rows.back().rowid;
+        reader = std::thread([&] {
+          auto prepared = PrepareBatch(ahead_job);
+          if (prepared.ok()) ahead = std::move(*prepared);
+        });
+      }
+      finished = ApplyBatch(*ready, attempt);
+      if (reader.joinable()) reader.join();
+      ready.reset();
+      // Only when the job moved on as expected (not a final pass that went
+      // back to the start for stragglers).
+      if (finished.ok() && ahead && attempt.cursor == ahead_job.cursor) ready = std::move(ahead);
+    }
     if (!finished.ok()) {
       // Nothing of the failed batch was kept; back off and retry from the
       // last checkpoint.

@@ -94,9 +94,19 @@ class KeyRotator {
   void WaitIdle();
 
  private:
+  // A batch read and rewrapped, ready to write.
+  struct Batch {
+    std::vector<store::RotationRow> rows;  // as read
+    std::vector<std::string> deks;         // data: each row's DEK under the new key
+    std::vector<std::optional<std::string>> email_idx, phone_idx;  // index: new indexes
+  };
   void Run(int64_t job_id);
-  // One batch. Returns true when the job is done.
-  StatusOr<bool> RunBatch(store::RotationJobRow& job);
+  // Reads the rows after job.cursor on a reader and rewraps them on this
+  // thread: the single writer is not held for the scan or the crypto.
+  StatusOr<Batch> PrepareBatch(const store::RotationJobRow& job) const;
+  // Writes `batch` and the job's checkpoint in one short transaction.
+  // Returns true when the job is done.
+  StatusOr<bool> ApplyBatch(const Batch& batch, store::RotationJobRow& job);
   void StartThread(int64_t job_id);
 
   store::Store& store_;
