@@ -12,7 +12,7 @@
 #   BENCH_RUNS          runs per figure, the median is reported (default 3)
 #   BENCH_ROTATION_RUNS full-table rotations under load (default BENCH_RUNS); each
 #                       rewraps every DEK, so this is the slowest phase
-#   BENCH_WHATIF        1 (default) also measures server.threads = 64
+#   BENCH_WHATIF        1: also measure another server.threads (default 0: 64 ships)
 #   BENCH_PORT          the vault's port (default 58443); BENCH_PG_PORT (55432)
 #   BENCH_WORK_DIR      scratch space (default /tmp/contact-vault-bench), wiped
 #
@@ -33,7 +33,7 @@ else
 fi
 RUNS=${BENCH_RUNS:-3}
 ROT_RUNS=${BENCH_ROTATION_RUNS:-$RUNS}
-WHATIF=${BENCH_WHATIF:-1}
+WHATIF=${BENCH_WHATIF:-0}
 PORT=${BENCH_PORT:-58443}
 PGPORT=${BENCH_PG_PORT:-55432}
 WORK=${BENCH_WORK_DIR:-/tmp/contact-vault-bench}

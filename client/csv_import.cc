@@ -24,8 +24,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/csv.h"
+#include "common/text.h"
 #include "crypto/util.h"
-#include "service/contact_normalizer.h"
 
 namespace vault::cli {
 namespace {
@@ -811,7 +811,7 @@ int RunImport(const ApiOptions& api, const ImportOptions& options) {
   std::vector<std::string> header;
   for (auto& f : record.fields) header.push_back(Trim(cp1252 ? FromWindows1252(f) : f));
   for (const auto& h : header) {
-    if (!service::IsValidUtf8(h)) {
+    if (!IsValidUtf8(h)) {
       return Fail(options.file +
                   " is not UTF-8 text; save it as \"CSV UTF-8\" or pass --encoding "
                   "windows-1252");
@@ -978,7 +978,7 @@ int RunImport(const ApiOptions& api, const ImportOptions& options) {
     for (auto [text, column] : {std::pair{&email, columns.Name(columns.email)},
                                 std::pair{&phone, columns.Name(columns.phone)},
                                 std::pair{&name, columns.NameColumns()}}) {
-      if (!service::IsValidUtf8(*text)) {
+      if (!IsValidUtf8(*text)) {
         reject("encoding_invalid", column, encoding_detail);
         bad_encoding = true;
         break;

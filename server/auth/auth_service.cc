@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.h"
 #include "crypto/secret_bytes.h"
 #include "crypto/util.h"
-#include "service/contact_normalizer.h"
 
 namespace vault::auth {
 namespace {
@@ -282,7 +282,7 @@ StatusOr<store::EmployeeRow> AuthService::CreateEmployee(const NewEmployee& empl
   if (employee.display_name.empty()) {
     row.display_name = employee.username;
   } else {
-    ASSIGN_OR_RETURN(row.display_name, service::NormalizeName(employee.display_name));
+    ASSIGN_OR_RETURN(row.display_name, NormalizeName(employee.display_name));
   }
   row.roles = JoinRoles(employee.roles);
   if (employee.password) {
@@ -307,7 +307,7 @@ StatusOr<store::EmployeeRow> AuthService::UpdateEmployee(std::string_view userna
   }
   std::optional<std::string> display;
   if (patch.display_name) {
-    ASSIGN_OR_RETURN(display, service::NormalizeName(*patch.display_name));
+    ASSIGN_OR_RETURN(display, NormalizeName(*patch.display_name));
   }
   store::EmployeeRow row;
   RETURN_IF_ERROR(store_.Write([&](store::Database& db) -> Status {
@@ -372,7 +372,7 @@ StatusOr<IssuedToken> AuthService::IssueToken(std::string_view kind, std::string
   if (kind != "employee" && kind != "service") {
     return InvalidArgument("kind must be employee or service", "kind_invalid");
   }
-  if (description.size() > 200 || !service::IsValidUtf8(description)) {
+  if (description.size() > 200 || !IsValidUtf8(description)) {
     return InvalidArgument("description must be valid text of at most 200 bytes",
                            "description_invalid");
   }

@@ -1,8 +1,8 @@
 #include "service/access_service.h"
 
+#include "common/text.h"
 #include "crypto/secret_bytes.h"
 #include "policy/masking.h"
-#include "service/contact_normalizer.h"
 
 namespace vault::service {
 namespace {
@@ -247,23 +247,12 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who,
   if (!policy_.Allows(who.roles, Action::kCustomerReveal)) {
     return Refuse(entry, Forbidden("your role may not customer.reveal"));
   }
-  std::string trimmed(reason);
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) {
-    trimmed.pop_back();
-  }
-  size_t start = 0;
-  while (start < trimmed.size() && std::isspace(static_cast<unsigned char>(trimmed[start]))) {
-    ++start;
-  }
-  trimmed.erase(0, start);
-  // 1 to 200 characters (code points, not bytes: "é" is one character).
-  size_t characters = 0;
-  for (char ch : trimmed) characters += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
-  if (characters == 0 || characters > 200 || !IsValidUtf8(trimmed)) {
+  std::optional<std::string> stated = NormalizeReason(reason);
+  if (!stated) {
     return Refuse(entry, InvalidArgument("a reveal needs a reason of 1 to 200 characters",
                                          "reason_required"));
   }
-  entry.reason = trimmed;
+  entry.reason = *std::move(stated);
   if (fields.empty()) {
     return Refuse(entry, InvalidArgument("name at least one field to reveal",
                                          "fields_required"));

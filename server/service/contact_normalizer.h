@@ -1,10 +1,11 @@
-// Canonical forms of the contact fields a customer types: email, phone, name.
-// Everything that is encrypted, blind-indexed or compared goes through these
-// functions first, so that "Alice@Example.COM " and "alice@example.com" are the
-// same customer. Errors are InvalidArgument with a stable reason
-// ("email_invalid", "phone_invalid", "name_invalid") and a message that names
-// the field but never repeats the input: these messages reach logs and clients.
-// All functions are pure and thread-safe.
+// Canonical forms of the contact fields a customer types: email and phone (a
+// name goes through NormalizeName in common/text.h). Everything that is
+// encrypted, blind-indexed or compared goes through these functions first, so
+// that "Alice@Example.COM " and "alice@example.com" are the same customer.
+// Errors are InvalidArgument with a stable reason ("email_invalid",
+// "phone_invalid") and a message that names the field but never repeats the
+// input: these messages reach logs and clients. All functions are pure and
+// thread-safe.
 #pragma once
 
 #include <string>
@@ -37,19 +38,5 @@ StatusOr<std::string> NormalizeEmail(std::string_view input);
 // no country code.
 StatusOr<std::string> NormalizePhone(std::string_view input,
                                      std::string_view default_region);
-
-// Returns the name trimmed, with each internal run of whitespace (ASCII
-// whitespace including tabs and newlines, and the Unicode space separators
-// such as U+00A0) collapsed to one ASCII space. Requires valid UTF-8, no
-// other control characters (C0, DEL, C1) and no bidirectional embedding,
-// override or isolate controls (U+202A..U+202E, U+2066..U+2069), and a result
-// of 1..200 bytes. No Unicode normalization (NFC) is applied. Returns
-// InvalidArgument (reason "name_invalid") otherwise.
-StatusOr<std::string> NormalizeName(std::string_view input);
-
-// True iff `text` is well-formed UTF-8 (RFC 3629): no overlong encodings, no
-// surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated
-// sequences. The empty string is valid.
-bool IsValidUtf8(std::string_view text);
 
 }  // namespace vault::service

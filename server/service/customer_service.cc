@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/text.h"
 #include "crypto/aead.h"
 #include "crypto/blind_index.h"
 #include "crypto/envelope.h"

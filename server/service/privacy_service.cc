@@ -1,12 +1,11 @@
 #include "service/privacy_service.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "crypto/util.h"
-#include "service/contact_normalizer.h"
 #include "store/vault_tables.h"
 
 namespace vault::service {
@@ -24,17 +23,14 @@ Status Forbidden(std::string message) {
   return PermissionDenied(std::move(message), "forbidden");
 }
 
-// The reason of an access export: 1 to 200 characters of UTF-8, trimmed.
+// The reason of an access export (NormalizeReason), or InvalidArgument.
 StatusOr<std::string> StatedReason(std::string_view reason) {
-  size_t begin = 0, end = reason.size();
-  while (begin < end && std::isspace(static_cast<unsigned char>(reason[begin]))) ++begin;
-  while (end > begin && std::isspace(static_cast<unsigned char>(reason[end - 1]))) --end;
-  std::string trimmed(reason.substr(begin, end - begin));
-  if (trimmed.empty() || trimmed.size() > 200 || !IsValidUtf8(trimmed)) {
+  std::optional<std::string> stated = NormalizeReason(reason);
+  if (!stated) {
     return InvalidArgument("an access export needs a reason of 1 to 200 characters",
                            "reason_required");
   }
-  return trimmed;
+  return *std::move(stated);
 }
 
 // Appends one CSV field (RFC 4180) to `out`: quoted when it holds a comma,

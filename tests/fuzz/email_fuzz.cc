@@ -1,13 +1,14 @@
-// Fuzzes the email and name normalizers (service/contact_normalizer.h) with
-// arbitrary bytes. Properties: no crash; an accepted email is at most 254
-// bytes of lower-case ASCII with one '@', and normalizing it again gives it
-// back unchanged; an accepted name is valid UTF-8 of 1..200 bytes, trimmed,
-// and stable under a second pass; a refusal carries the documented reason
-// and never echoes the input.
+// Fuzzes the email and name normalizers (service/contact_normalizer.h,
+// common/text.h) with arbitrary bytes. Properties: no crash; an accepted
+// email is at most 254 bytes of lower-case ASCII with one '@', and
+// normalizing it again gives it back unchanged; an accepted name is valid
+// UTF-8 of 1..200 bytes, trimmed, and stable under a second pass; a refusal
+// carries the documented reason and never echoes the input.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "common/text.h"
 #include "fuzz_check.h"
 #include "service/contact_normalizer.h"
 
@@ -16,7 +17,7 @@ namespace svc = vault::service;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input = Bytes(data, size);
-  bool utf8 = svc::IsValidUtf8(input);
+  bool utf8 = vault::IsValidUtf8(input);
 
   auto email = svc::NormalizeEmail(input);
   if (email.ok()) {
@@ -42,19 +43,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  auto name = svc::NormalizeName(input);
+  auto name = vault::NormalizeName(input);
   if (name.ok()) {
     const std::string& n = *name;
     FUZZ_CHECK(utf8, "an accepted name came from valid UTF-8");
     FUZZ_CHECK(!n.empty() && n.size() <= 200, "name length");
-    FUZZ_CHECK(svc::IsValidUtf8(n), "name output is UTF-8");
+    FUZZ_CHECK(vault::IsValidUtf8(n), "name output is UTF-8");
     FUZZ_CHECK(n.front() != ' ' && n.back() != ' ', "name is trimmed");
     FUZZ_CHECK(n.find("  ") == std::string::npos, "name spaces collapsed");
     for (char c : n) {
       auto u = static_cast<unsigned char>(c);
       FUZZ_CHECK(u >= 0x20 && u != 0x7f, "name holds no ASCII control");
     }
-    auto again = svc::NormalizeName(n);
+    auto again = vault::NormalizeName(n);
     FUZZ_CHECK(again.ok() && *again == n, "name normalization is idempotent");
   } else {
     FUZZ_CHECK(name.status().reason() == "name_invalid", "name refusal reason");

@@ -34,6 +34,7 @@
 #include "service/vault.h"
 #include "store/vault_tables.h"
 #include "support/test_server.h"
+#include "support/child_process.h"
 #include "support/test_vault.h"
 
 extern char** environ;
@@ -42,6 +43,7 @@ namespace vault {
 namespace {
 
 using crypto::KeyPurpose;
+using testing::ChildProcess;
 using testing::Json;
 using testing::ReadFileBytes;
 using testing::TempDir;
@@ -49,99 +51,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 std::string Email(int i) { return "backup" + std::to_string(i) + "@example-shop.test"; }
 std::string Name(int i) { return "Bartholomew Shredwell " + std::to_string(i); }
-
-// A child process with stdout and stderr captured through one pipe that a
-// thread drains. (Same shape as server_startup_test.cc's; a candidate for
-// tests/support.)
-class Child {
- public:
-  explicit Child(std::vector<std::string> args) : args_(std::move(args)) {
-    std::vector<char*> argv;
-    for (auto& a : args_) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).starts_with("CONTACT_VAULT_")) continue;
-      env_.emplace_back(*e);
-    }
-    std::vector<char*> envp;
-    for (auto& e : env_) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) std::abort();
-    pid_ = ::fork();
-    if (pid_ < 0) std::abort();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(out[1], STDERR_FILENO);
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    fd_ = out[0];
-    reader_ = std::thread([this] {
-      char buf[4096];
-      for (;;) {
-        ssize_t n = ::read(fd_, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        std::lock_guard lock(mu_);
-        output_.append(buf, static_cast<size_t>(n));
-      }
-    });
-  }
-  ~Child() {
-    if (!status_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (reader_.joinable()) reader_.join();
-    ::close(fd_);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  pid_t pid() const { return pid_; }
-  std::string Output() {
-    std::lock_guard lock(mu_);
-    return output_;
-  }
-  std::optional<int> Wait(std::chrono::milliseconds timeout) {
-    auto deadline = SteadyClock::now() + timeout;
-    while (!status_) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        status_ = status;
-        if (reader_.joinable()) reader_.join();
-        break;
-      }
-      if (SteadyClock::now() > deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return status_;
-  }
-  std::optional<std::string> WaitForOutput(const std::regex& pattern,
-                                           std::chrono::milliseconds timeout) {
-    auto deadline = SteadyClock::now() + timeout;
-    for (;;) {
-      std::smatch m;
-      std::string out = Output();
-      if (std::regex_search(out, m, pattern)) return m.size() > 1 ? m[1].str() : m[0].str();
-      if (SteadyClock::now() > deadline || Wait(std::chrono::milliseconds(0))) {
-        return std::nullopt;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-
- private:
-  std::vector<std::string> args_, env_;
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::thread reader_;
-  std::mutex mu_;
-  std::string output_;
-  std::optional<int> status_;
-};
 
 mode_t ModeOf(const std::string& path) {
   struct stat st {};
@@ -251,7 +160,7 @@ class BackupTest : public ::testing::Test {
 
   int RunCli(std::vector<std::string> args, std::string* output) {
     args.insert(args.begin(), cli_);
-    Child child(std::move(args));
+    ChildProcess child(std::move(args));
     auto status = child.Wait(std::chrono::seconds(60));
     *output = child.Output();
     EXPECT_TRUE(status.has_value()) << "contact-vault did not exit: " << *output;
@@ -308,7 +217,8 @@ class BackupTest : public ::testing::Test {
   }
 
   int StartServer() {
-    server_ = std::make_unique<Child>(std::vector<std::string>{server_bin_, "--config", config_});
+    server_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{server_bin_, "--config", config_});
     auto port = server_->WaitForOutput(
         std::regex("listening on https://127\\.0\\.0\\.1:([0-9]+)"), std::chrono::seconds(30));
     EXPECT_TRUE(port.has_value()) << server_->Output();
@@ -348,7 +258,7 @@ class BackupTest : public ::testing::Test {
   TempDir tmp_;
   std::string cli_, server_bin_, data_dir_, db_path_, key_file_, config_, admin_token_;
   std::map<std::string, int> index_of_;  // customer id -> seed index
-  std::unique_ptr<Child> server_;
+  std::unique_ptr<ChildProcess> server_;
   std::unique_ptr<testing::TestClient> client_;
 };
 

@@ -44,105 +44,20 @@ extern char** environ;
 #include "common/csv.h"
 #include "service/contact_normalizer.h"
 #include "support/test_server.h"
+#include "support/child_process.h"
 #include "support/test_vault.h"
 
 namespace vault {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using testing::ChildProcess;
 using testing::Json;
 using testing::TempDir;
 
-// A child process whose stdout and stderr are drained into a string.
-class Child {
- public:
-  explicit Child(std::vector<std::string> args) : args_(std::move(args)) {
-    std::vector<char*> argv;
-    for (auto& a : args_) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).starts_with("CONTACT_VAULT_")) continue;
-      env_.emplace_back(*e);
-    }
-    std::vector<char*> envp;
-    for (auto& e : env_) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) std::abort();
-    pid_ = ::fork();
-    if (pid_ < 0) std::abort();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(out[1], STDERR_FILENO);
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    fd_ = out[0];
-    reader_ = std::thread([this] {
-      char buf[4096];
-      for (;;) {
-        ssize_t n = ::read(fd_, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        std::lock_guard lock(mu_);
-        output_.append(buf, static_cast<size_t>(n));
-      }
-    });
-  }
-  ~Child() {
-    if (!status_) {
-      ::kill(pid_, SIGTERM);
-      if (!Wait(std::chrono::seconds(10))) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-      }
-    }
-    if (reader_.joinable()) reader_.join();
-    ::close(fd_);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  std::string Output() {
-    std::lock_guard lock(mu_);
-    return output_;
-  }
-  std::optional<int> Wait(std::chrono::milliseconds timeout) {
-    if (status_) return status_;
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        status_ = status;
-        if (reader_.joinable()) reader_.join();
-        return status_;
-      }
-      if (Clock::now() > deadline) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  std::optional<std::string> WaitForOutput(const std::regex& pattern,
-                                           std::chrono::milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      std::smatch m;
-      std::string out = Output();
-      if (std::regex_search(out, m, pattern)) return m.size() > 1 ? m[1].str() : m[0].str();
-      if (Clock::now() > deadline || Wait(std::chrono::milliseconds(0))) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-
- private:
-  std::vector<std::string> args_, env_;
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::thread reader_;
-  std::mutex mu_;
-  std::string output_;
-  std::optional<int> status_;
-};
+// A child still running at the end of a test is asked to stop (SIGTERM) and
+// killed only if it has not exited within this long.
+constexpr std::chrono::seconds kChildStopGrace(10);
 
 struct CliRun {
   int exit_code = -1;
@@ -317,7 +232,8 @@ class ImportTest : public ::testing::Test {
            << "[policy]\nfile = \"" << tmp_->path() << "/policy.toml\"\n"
            << "[log]\nlevel = \"info\"\n";
     config.close();
-    server_ = new Child({server, "--config", tmp_->path() + "/vault.toml"});
+    server_ = new ChildProcess({server, "--config", tmp_->path() + "/vault.toml"},
+                               kChildStopGrace);
     auto port = server_->WaitForOutput(
         std::regex("listening on https://127\\.0\\.0\\.1:([0-9]+)"), std::chrono::seconds(30));
     ASSERT_TRUE(port.has_value()) << server_->Output();
@@ -349,7 +265,7 @@ class ImportTest : public ::testing::Test {
     args.insert(args.begin(), cli_);
     CliRun r;
     auto start = Clock::now();
-    Child child(std::move(args));
+    ChildProcess child(std::move(args), kChildStopGrace);
     auto status = child.Wait(timeout);
     EXPECT_TRUE(status.has_value()) << "contact-vault did not exit:\n" << child.Output();
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -422,14 +338,14 @@ class ImportTest : public ::testing::Test {
   }
 
   static TempDir* tmp_;
-  static Child* server_;
+  static ChildProcess* server_;
   static testing::TestClient* client_;
   static std::string cli_, cert_, db_, url_, token_;
   static int port_;
 };
 
 TempDir* ImportTest::tmp_ = nullptr;
-Child* ImportTest::server_ = nullptr;
+ChildProcess* ImportTest::server_ = nullptr;
 testing::TestClient* ImportTest::client_ = nullptr;
 std::string ImportTest::cli_, ImportTest::cert_, ImportTest::db_, ImportTest::url_,
     ImportTest::token_;

@@ -26,11 +26,13 @@ extern char** environ;
 
 #include "crypto/root_key.h"
 #include "crypto/secret_bytes.h"
+#include "support/child_process.h"
 #include "support/test_vault.h"
 
 namespace vault {
 namespace {
 
+using vault::testing::ChildProcess;
 using vault::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
@@ -50,115 +52,6 @@ std::string SourceDir() {
   if (dir != nullptr && *dir != '\0') return dir;
   return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string();
 }
-
-// A child process with its stderr (and stdout) captured through a pipe that
-// a background thread drains, so the child never blocks on a full pipe.
-class Child {
- public:
-  explicit Child(std::vector<std::string> args) : args_(std::move(args)) {
-    // Everything the child needs is built before fork(): between fork and
-    // exec only async-signal-safe calls are allowed.
-    std::vector<char*> argv;
-    for (auto& a : args_) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    // The environment must not redirect the test's config.
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).starts_with("CONTACT_VAULT_")) continue;
-      env_.emplace_back(*e);
-    }
-    std::vector<char*> envp;
-    for (auto& e : env_) envp.push_back(e.data());
-    envp.push_back(nullptr);
-
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) std::abort();
-    pid_ = ::fork();
-    if (pid_ < 0) std::abort();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(out[1], STDERR_FILENO);
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    fd_ = out[0];
-    reader_ = std::thread([this] { Drain(); });
-  }
-
-  ~Child() {
-    if (!exit_status_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (reader_.joinable()) reader_.join();
-    ::close(fd_);
-  }
-
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  // Everything the child wrote so far.
-  std::string Output() {
-    std::lock_guard lock(mu_);
-    return output_;
-  }
-
-  // Waits up to `timeout` for exit; returns the wait status, or nullopt.
-  // Once it returns a status, Output() holds everything the child wrote.
-  std::optional<int> Wait(std::chrono::milliseconds timeout) {
-    if (exit_status_) return exit_status_;
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      int status = 0;
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        exit_status_ = status;
-        // The child is gone, so the pipe reaches EOF: collect the tail.
-        if (reader_.joinable()) reader_.join();
-        return exit_status_;
-      }
-      if (Clock::now() > deadline) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-
-  // Waits until the output matches `pattern` (first group returned), the
-  // child exits, or `timeout` passes.
-  std::optional<std::string> WaitForOutput(const std::regex& pattern,
-                                           std::chrono::milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      std::smatch m;
-      std::string out = Output();
-      if (std::regex_search(out, m, pattern)) return m.size() > 1 ? m[1].str() : m[0].str();
-      if (Clock::now() > deadline || Wait(std::chrono::milliseconds(0))) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-
-  pid_t pid() const { return pid_; }
-
- private:
-  void Drain() {
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(fd_, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return;
-      std::lock_guard lock(mu_);
-      output_.append(buf, static_cast<size_t>(n));
-    }
-  }
-
-  std::vector<std::string> args_;
-  std::vector<std::string> env_;
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::thread reader_;
-  std::mutex mu_;
-  std::string output_;
-  std::optional<int> exit_status_;
-};
 
 struct Result {
   int exit_code = -1;
@@ -182,7 +75,7 @@ class ServerStartupTest : public ::testing::Test {
     args.insert(args.begin(), cli_);
     Result r;
     {
-      Child child(std::move(args));
+      ChildProcess child(std::move(args));
       auto status = child.Wait(std::chrono::seconds(30));
       EXPECT_TRUE(status.has_value()) << "contact-vault did not exit";
       if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
@@ -222,7 +115,7 @@ class ServerStartupTest : public ::testing::Test {
 
 // Starts the server expecting it to refuse; returns its exit code and output.
 int StartRefused(const std::string& server, const std::string& config, std::string* output) {
-  Child child({server, "--config", config});
+  ChildProcess child({server, "--config", config});
   auto status = child.Wait(std::chrono::seconds(20));
   EXPECT_TRUE(status.has_value()) << "server did not exit: " << child.Output();
   *output = child.Output();
@@ -239,7 +132,7 @@ size_t Lines(const std::string& text) {
 TEST_F(ServerStartupTest, ServesHealthzAndStopsOnSigterm) {
   InitVaultAndCert();
   WriteConfig();
-  Child server({server_, "--config", config_});
+  ChildProcess server({server_, "--config", config_});
   auto port_text = server.WaitForOutput(
       std::regex("listening on https://127\\.0\\.0\\.1:([0-9]+)"), std::chrono::seconds(20));
   ASSERT_TRUE(port_text.has_value()) << "no listening line; output: " << server.Output();
