@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <future>
 #include <string>
@@ -207,6 +208,10 @@ void Store::SyncerLoop() {
       std::unique_lock lock(sync_mu_);
       sync_cv_.wait(lock, [&] { return sync_stopping_ || committed_ > synced_; });
       if (committed_ == synced_) return;  // stopping, nothing left to sync
+      // Only kWritten commits so far (lookups): nobody waits, so sync them
+      // a little later, together, unless a durable write comes first.
+      sync_cv_.wait_for(lock, std::chrono::milliseconds(options_.written_sync_delay_ms),
+                        [&] { return sync_stopping_ || !sync_waiters_.empty(); });
       target = committed_;
       waiters.swap(sync_waiters_);
     }

@@ -18,8 +18,9 @@
 // loss, as SQLite's synchronous=FULL would give, while one fsync serves every
 // commit made during the one before it. Durability::kWritten returns as soon
 // as the commit is written: for the audit entries of lookups, which change
-// nothing and reveal nothing; the syncer makes them durable at most one
-// fsync later, and WAL recovery after a power cut keeps a prefix of commits,
+// nothing and reveal nothing; the syncer makes them durable within
+// written_sync_delay_ms (10 ms) plus one fsync, sooner when a durable write
+// comes along, and WAL recovery after a power cut keeps a prefix of commits,
 // so the audit chain stays intact. If an fsync fails, the store fails closed:
 // the callers waiting on it and every later Write get
 // Unavailable("storage_unavailable") until the process restarts.
@@ -66,6 +67,9 @@ struct StoreOptions {
   bool group_commit = true;
   int64_t reserve_bytes = 0;  // space set aside for a full disk; 0: none
   int checkpoint_pages = 1000;  // WAL pages that start a background checkpoint
+  // Longest a kWritten commit waits for its fsync when no durable write
+  // comes along to take it there sooner.
+  int written_sync_delay_ms = 10;
   int writer_cache_kib = 32768;  // the writer's page cache
   int reader_cache_kib = 4096;   // each reader's page cache
 };
