@@ -109,8 +109,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // commits durable (see "Durability" in store.h). SQLite's NORMAL in WAL
   // mode still syncs the WAL before a checkpoint copies it back.
   RETURN_IF_ERROR(store->writer_->Execute(
-      "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -" +
-      std::to_string(std::max(64, options.writer_cache_kib))));
+      "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864; "
+      "PRAGMA cache_size = -" + std::to_string(std::max(64, options.writer_cache_kib))));
   ASSIGN_OR_RETURN(store->checkpointer_,
                    Database::Open(options.path, Database::Mode::kReadWrite));
   // Replaces SQLite's automatic checkpoint (which would run inside a commit).
@@ -257,6 +257,16 @@ void Store::CheckpointerLoop() {
     int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr,
                                        SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     if (rc == SQLITE_OK) {
+      // Under load a passive checkpoint never completes, and SQLite syncs
+      // the database file only after a complete one: sync what this one
+      // copied now, on this thread, so the writer's RESTART checkpoint
+      // (RunBatch) has little left to flush.
+      sqlite3_file* file = nullptr;
+      if (sqlite3_file_control(checkpointer_->raw(), "main", SQLITE_FCNTL_FILE_POINTER,
+                               &file) == SQLITE_OK &&
+          file != nullptr && file->pMethods != nullptr) {
+        file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+      }
       std::lock_guard lock(stats_mu_);
       ++stats_.checkpoints;
     }
@@ -386,10 +396,30 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
     }
   }
   if (!commit_status.ok()) return;
+  // Bounds the WAL (see "Checkpoints" in store.h); runs after the durable
+  // writes went to the syncer, so they do not wait for it.
+  auto restart_if_large = [&] {
+    int pages = 0;
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      pages = wal_pages_;
+    }
+    if (pages < options_.restart_pages) return;
+    // Busy (a passive checkpoint is running, a reader holds an old
+    // snapshot for long) is fine: the next batch tries again.
+    int rc = sqlite3_wal_checkpoint_v2(writer_->raw(), nullptr, SQLITE_CHECKPOINT_RESTART,
+                                       nullptr, nullptr);
+    if (rc == SQLITE_OK) {
+      std::lock_guard lock(checkpoint_mu_);
+      wal_pages_ = 0;
+      checkpointed_pages_ = 0;
+    }
+  };
   if (!options_.group_commit) {
     Status st = SyncWal();
     if (!st.ok()) FailStorage(st);
     for (Pending* p : durable) p->done.set_value(st);
+    restart_if_large();
     return;
   }
   {
@@ -398,6 +428,7 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
     sync_waiters_.insert(sync_waiters_.end(), durable.begin(), durable.end());
   }
   sync_cv_.notify_one();
+  restart_if_large();
 }
 
 Status Store::Read(const Fn& fn) {

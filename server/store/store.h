@@ -26,7 +26,12 @@
 // Unavailable("storage_unavailable") until the process restarts.
 //
 // Checkpoints run on a thread of their own (a third connection), not inside
-// a commit, once the WAL passes options.checkpoint_pages.
+// a commit, once the WAL passes options.checkpoint_pages; they copy pages
+// while the writer goes on. Once the WAL holds options.restart_pages, the
+// writer itself runs a RESTART checkpoint between two batches (copying only
+// what is left and waiting for readers of older snapshots, milliseconds), so
+// the WAL starts again from its beginning and stays bounded (truncated to
+// 64 MiB when it does).
 //
 // Full disk: the store keeps a reserve file of options.reserve_bytes beside
 // the database ("<path>-reserve"). When a write fails for lack of space the
@@ -67,11 +72,15 @@ struct StoreOptions {
   bool group_commit = true;
   int64_t reserve_bytes = 0;  // space set aside for a full disk; 0: none
   int checkpoint_pages = 1000;  // WAL pages that start a background checkpoint
+  // WAL pages after which the writer runs a RESTART checkpoint itself: under
+  // steady load a passive checkpoint never finds the WAL idle, so it never
+  // starts again from its beginning and would grow without bound.
+  int restart_pages = 16000;
   // Longest a kWritten commit waits for its fsync when no durable write
   // comes along to take it there sooner.
   int written_sync_delay_ms = 10;
-  int writer_cache_kib = 32768;  // the writer's page cache
-  int reader_cache_kib = 4096;   // each reader's page cache
+  int writer_cache_kib = 16384;  // the writer's page cache
+  int reader_cache_kib = 2048;   // each reader's page cache (SQLite's default)
 };
 
 // When Write() returns (see "Durability" above).
