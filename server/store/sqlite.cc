@@ -141,7 +141,7 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, Mode
     return st;
   }
   std::unique_ptr<Database> db(new Database(raw));
-  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   sqlite3_extended_result_codes(raw, 1);
   RETURN_IF_ERROR(db->Execute(
       "PRAGMA foreign_keys = ON;"

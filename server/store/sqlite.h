@@ -63,6 +63,8 @@ class Statement {
 class Database {
  public:
   enum class Mode { kReadWrite, kReadOnly };
+  // How long a connection waits for a lock another connection holds.
+  static constexpr int kBusyTimeoutMs = 5000;
 
   // Opens (creating if kReadWrite) the file at `path` with WAL, synchronous=
   // FULL, foreign keys on, secure_delete on, and a busy timeout. A new file

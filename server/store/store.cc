@@ -33,6 +33,9 @@ size_t BucketFor(size_t n) {
   return bucket;
 }
 
+// The writer's RESTART checkpoint waits this long for readers, at most.
+constexpr int kRestartWaitMs = 20;
+
 // Full disk: with the reserve released, Write() stays refused until the
 // filesystem has room for the reserve and this much (or the reserve) again.
 constexpr int64_t kMinRoomBytes = 1 << 20;
@@ -404,15 +407,21 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
       std::lock_guard lock(checkpoint_mu_);
       pages = wal_pages_;
     }
-    if (pages < options_.restart_pages) return;
-    // Busy (a passive checkpoint is running, a reader holds an old
-    // snapshot for long) is fine: the next batch tries again.
+    if (pages < std::max(options_.restart_pages, restart_retry_pages_)) return;
+    // Waits at most kRestartWaitMs for readers of older snapshots: a long
+    // read (an online backup, an export) must not stall every write. Busy
+    // is fine: it is tried again once the WAL has grown a little more.
+    sqlite3_busy_timeout(writer_->raw(), kRestartWaitMs);
     int rc = sqlite3_wal_checkpoint_v2(writer_->raw(), nullptr, SQLITE_CHECKPOINT_RESTART,
                                        nullptr, nullptr);
+    sqlite3_busy_timeout(writer_->raw(), Database::kBusyTimeoutMs);
     if (rc == SQLITE_OK) {
+      restart_retry_pages_ = 0;
       std::lock_guard lock(checkpoint_mu_);
       wal_pages_ = 0;
       checkpointed_pages_ = 0;
+    } else {
+      restart_retry_pages_ = pages + std::max(1, options_.restart_pages / 8);
     }
   };
   if (!options_.group_commit) {

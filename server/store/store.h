@@ -170,6 +170,7 @@ class Store {
 
   std::atomic<bool> full_{false};  // written by the writer thread only
   std::atomic<bool> failed_{false};  // an fsync failed
+  int restart_retry_pages_ = 0;  // writer thread only: after a busy RESTART, when to retry
 
   // Commits waiting for an fsync. committed_ counts commits that wrote to
   // the WAL; synced_ the ones an fsync has covered.

@@ -556,6 +556,45 @@ TEST(StoreTest, TheWalStaysBoundedUnderSteadyWritesAndReads) {
   EXPECT_GT(store.Stats().checkpoints, 0u);
 }
 
+// A long read (an online backup, an export) holds an old snapshot, so the
+// RESTART checkpoint cannot finish: writes must not wait for it.
+TEST(StoreTest, ALongReadDoesNotStallWritesPastTheRestartSize) {
+  TempDir dir;
+  StoreOptions options;
+  options.path = dir.path() + "/long-read.db";
+  options.checkpoint_pages = 20;
+  options.restart_pages = 100;
+  auto opened = Store::Open(options);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  ASSERT_TRUE(store.Write([](Database& db) { return SetMeta(db, "seed", "1"); }).ok());
+  std::atomic<bool> reading{false};
+  std::thread reader([&] {
+    EXPECT_TRUE(store
+                    .Read([&](Database& db) -> Status {
+                      RETURN_IF_ERROR(GetMeta(db, "seed").status());  // takes the snapshot
+                      reading = true;
+                      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+                      return Status::Ok();
+                    })
+                    .ok());
+  });
+  while (!reading) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string value(3000, 'v');
+  double slowest_ms = 0;
+  for (int i = 0; i < 400; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(store.Write([&](Database& db) {
+                       return SetMeta(db, "k" + std::to_string(i % 50), value);
+                     }).ok());
+    slowest_ms = std::max(slowest_ms, std::chrono::duration<double, std::milli>(
+                                          std::chrono::steady_clock::now() - t0)
+                                          .count());
+  }
+  reader.join();
+  EXPECT_LT(slowest_ms, 500) << "a write waited for the long read";
+}
+
 // --- Backup ---
 
 TEST(StoreTest, BackupHoldsTheSameRows) {
