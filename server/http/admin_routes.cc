@@ -86,7 +86,7 @@ std::string PathParam(const httplib::Request& req) {
 
 }  // namespace
 
-void RegisterAdminRoutes(httplib::Server& server, App& app) {
+void RegisterAdminRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
   server.Get("/v1/admin/employees", [&app](const httplib::Request& req,

@@ -35,7 +35,7 @@ Json EncodePrincipal(const policy::Policy& policy, const auth::Principal& who) {
 
 }  // namespace
 
-void RegisterAuthRoutes(httplib::Server& server, App& app) {
+void RegisterAuthRoutes(Router& server, App& app) {
   server.Post("/v1/auth/login", [&app](const httplib::Request& req, httplib::Response& res) {
     Anonymous(app, req, res, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, app.config.max_json_depth));

@@ -92,7 +92,7 @@ std::string PathId(const httplib::Request& req) {
 
 }  // namespace
 
-void RegisterCustomerRoutes(httplib::Server& server, App& app) {
+void RegisterCustomerRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
   server.Post("/v1/customers", [&app, depth](const httplib::Request& req,

@@ -8,7 +8,7 @@
 
 namespace vault::http {
 
-void RegisterHealthRoutes(httplib::Server& server, App& app) {
+void RegisterHealthRoutes(Router& server, App& app) {
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });

@@ -109,7 +109,7 @@ Json EncodeRetention(const service::RetentionReport& r,
 
 }  // namespace
 
-void RegisterPrivacyRoutes(httplib::Server& server, App& app) {
+void RegisterPrivacyRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
   server.Put(R"(/v1/customers/([^/]+)/consents/([^/]+))",

@@ -11,6 +11,7 @@ const char* TitleFor(int http_status) {
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
@@ -33,6 +34,7 @@ int HttpStatusFor(const Status& status) {
       if (status.reason() == "body_too_large") return 413;
       if (status.reason() == "unsupported_media_type") return 415;
       if (status.reason() == "too_many_headers") return 431;
+      if (status.reason() == "method_not_allowed") return 405;
       return 400;
     case StatusCode::kNotFound: return 404;
     case StatusCode::kAlreadyExists: return 409;

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <functional>
+#include <regex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <httplib.h>
 
@@ -70,11 +73,51 @@ void Anonymous(App& app, const httplib::Request& req, httplib::Response& res,
 // The session cookie's value from the Cookie header, or "".
 std::string SessionCookie(const httplib::Request& req);
 
-void RegisterHealthRoutes(httplib::Server& server, App& app);
-void RegisterCustomerRoutes(httplib::Server& server, App& app);
-void RegisterAuthRoutes(httplib::Server& server, App& app);
-void RegisterAdminRoutes(httplib::Server& server, App& app);
-void RegisterWebRoutes(httplib::Server& server, App& app);
-void RegisterPrivacyRoutes(httplib::Server& server, App& app);
+// Registers routes on the server and remembers each method and pattern, so
+// that a path served under other methods answers 405 with an Allow header
+// rather than 404.
+class Router {
+ public:
+  explicit Router(httplib::Server& server) : server_(server) {}
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // As httplib's: `pattern` is a regular expression matched against the
+  // whole path.
+  using Handler = httplib::Server::Handler;
+  Router& Get(const std::string& pattern, Handler h) {
+    return Add("GET", &httplib::Server::Get, pattern, std::move(h));
+  }
+  Router& Post(const std::string& pattern, Handler h) {
+    return Add("POST", &httplib::Server::Post, pattern, std::move(h));
+  }
+  Router& Put(const std::string& pattern, Handler h) {
+    return Add("PUT", &httplib::Server::Put, pattern, std::move(h));
+  }
+  Router& Patch(const std::string& pattern, Handler h) {
+    return Add("PATCH", &httplib::Server::Patch, pattern, std::move(h));
+  }
+  Router& Delete(const std::string& pattern, Handler h) {
+    return Add("DELETE", &httplib::Server::Delete, pattern, std::move(h));
+  }
+
+  // The methods some route serves `path` under, for an Allow header
+  // ("GET, HEAD, PATCH"); empty when no route knows the path.
+  std::string AllowedMethods(const std::string& path) const;
+
+ private:
+  using Registrar = httplib::Server& (httplib::Server::*)(const std::string&, Handler);
+  Router& Add(const char* method, Registrar add, const std::string& pattern, Handler h);
+
+  httplib::Server& server_;
+  std::vector<std::pair<std::string, std::regex>> routes_;
+};
+
+void RegisterHealthRoutes(Router& server, App& app);
+void RegisterCustomerRoutes(Router& server, App& app);
+void RegisterAuthRoutes(Router& server, App& app);
+void RegisterAdminRoutes(Router& server, App& app);
+void RegisterWebRoutes(Router& server, App& app);
+void RegisterPrivacyRoutes(Router& server, App& app);
 
 }  // namespace vault::http

@@ -86,10 +86,20 @@ StatusOr<int> HttpServer::Bind() {
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         WriteProblem(res, Internal("unhandled exception"), RequestId(res));
       });
-  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  router_ = std::make_unique<Router>(s);
+  s.set_error_handler([router = router_.get()](const httplib::Request& req,
+                                               httplib::Response& res) {
     // Only errors no route answered (404 for unknown paths, 413 from httplib's
     // own limit, 400 for malformed requests) arrive here without a body.
     if (!res.body.empty()) return;
+    if (res.status == 404) {
+      // A known path under a method it is not served with.
+      std::string allow = router->AllowedMethods(req.path);
+      if (!allow.empty()) {
+        res.status = 405;
+        res.set_header("Allow", allow);
+      }
+    }
     res.set_header("Cache-Control", "no-store");
     std::string id = RequestId(res);
     if (id.empty()) {
@@ -103,9 +113,11 @@ StatusOr<int> HttpServer::Bind() {
                      id);
         break;
       case 405:
-        WriteProblem(res, Status(StatusCode::kInvalidArgument, "method not allowed",
-                                 "method_not_allowed"), id);
-        res.status = 405;
+        WriteProblem(res,
+                     InvalidArgument(req.method + " is not allowed here; allowed: " +
+                                         res.get_header_value("Allow"),
+                                     "method_not_allowed"),
+                     id);
         break;
       default:
         WriteProblem(res, InvalidArgument("malformed request", "bad_request"), id);
@@ -122,12 +134,13 @@ StatusOr<int> HttpServer::Bind() {
               " id=" + res.get_header_value("X-Request-Id") + " client=" + req.remote_addr);
   });
 
-  RegisterHealthRoutes(s, app_);
-  RegisterAuthRoutes(s, app_);
-  RegisterCustomerRoutes(s, app_);
-  RegisterAdminRoutes(s, app_);
-  RegisterPrivacyRoutes(s, app_);
-  RegisterWebRoutes(s, app_);
+  Router& routes = *router_;
+  RegisterHealthRoutes(routes, app_);
+  RegisterAuthRoutes(routes, app_);
+  RegisterCustomerRoutes(routes, app_);
+  RegisterAdminRoutes(routes, app_);
+  RegisterPrivacyRoutes(routes, app_);
+  RegisterWebRoutes(routes, app_);
 
   int port = config_.port;
   if (port == 0) {

@@ -42,6 +42,7 @@ class HttpServer {
   App& app_;
   bool tls_ = true;
   std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<Router> router_;  // the routes of server_, for 405's Allow
 };
 
 }  // namespace vault::http

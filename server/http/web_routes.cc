@@ -48,7 +48,7 @@ void SetPageHeaders(httplib::Response& res) {
 
 }  // namespace
 
-void RegisterWebRoutes(httplib::Server& server, App& app) {
+void RegisterWebRoutes(Router& server, App& app) {
   (void)app;
   for (const EmbeddedFile& file : WebFiles()) {
     std::string_view contents = file.contents;
