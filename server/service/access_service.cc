@@ -49,9 +49,8 @@ AccessService::AccessService(CustomerService& customers, const policy::Policy& p
                              audit::AuditLog& audit, Clock clock)
     : customers_(customers), policy_(policy), audit_(audit), clock_(clock), lookups_(clock) {}
 
-audit::Entry AccessService::EntryFor(const auth::Principal& who, const RequestMeta& meta,
-                                     std::string_view action,
-                                     std::string_view record_id) const {
+audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta,
+                      std::string_view action, std::string_view record_id) {
   audit::Entry e;
   e.principal = who.Label();
   e.roles = who.RolesString();

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/audit_log.h"
@@ -31,6 +32,11 @@ struct RequestMeta {
   std::string request_id;
   std::string client;
 };
+
+// An audit entry for `who` doing `action` on `record_id` (a customer id, or
+// an admin action's target), from the request `meta`; outcome "success".
+audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta,
+                      std::string_view action, std::string_view record_id);
 
 // One field as the caller may see it.
 struct FieldView {
@@ -116,8 +122,6 @@ class AccessService {
   const policy::Policy& policy() const { return policy_; }
 
  private:
-  audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta,
-                        std::string_view action, std::string_view record_id) const;
   // Checks the action; on refusal records the entry and returns the error.
   Status Authorize(const auth::Principal& who, const RequestMeta& meta,
                    policy::Action action, std::string_view record_id);

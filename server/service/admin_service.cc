@@ -8,18 +8,6 @@ AdminService::AdminService(auth::AuthService& auth, const policy::Policy& policy
                            audit::AuditLog& audit, store::Store& store)
     : auth_(auth), policy_(policy), audit_(audit), store_(store) {}
 
-audit::Entry AdminService::EntryFor(const auth::Principal& who, const RequestMeta& meta,
-                                    std::string_view action, std::string_view target) const {
-  audit::Entry e;
-  e.principal = who.Label();
-  e.roles = who.RolesString();
-  e.action = std::string(action);
-  e.record_id = std::string(target);
-  e.request_id = meta.request_id;
-  e.client = meta.client;
-  return e;
-}
-
 Status AdminService::Refuse(audit::Entry entry, const Status& failure) {
   entry.outcome = audit::OutcomeFor(failure);
   entry.detail = failure.reason();

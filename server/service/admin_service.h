@@ -67,8 +67,6 @@ class AdminService {
   Status DestroyKey(const auth::Principal& who, const RequestMeta& meta, uint32_t id);
 
  private:
-  audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta,
-                        std::string_view action, std::string_view target) const;
   Status Authorize(const auth::Principal& who, const RequestMeta& meta,
                    policy::Action action, std::string_view audit_action,
                    std::string_view target);

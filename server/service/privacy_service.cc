@@ -123,19 +123,6 @@ PrivacyService::PrivacyService(CustomerService& customers, store::Store& store,
 
 PrivacyService::~PrivacyService() { StopSchedule(); }
 
-audit::Entry PrivacyService::EntryFor(const auth::Principal& who, const RequestMeta& meta,
-                                      std::string_view action,
-                                      std::string_view record_id) const {
-  audit::Entry e;
-  e.principal = who.Label();
-  e.roles = who.RolesString();
-  e.action = std::string(action);
-  e.record_id = std::string(record_id);
-  e.request_id = meta.request_id;
-  e.client = meta.client;
-  return e;
-}
-
 Status PrivacyService::Refuse(audit::Entry entry, const Status& failure) {
   entry.outcome = audit::OutcomeFor(failure);
   if (entry.detail.empty()) {

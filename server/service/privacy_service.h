@@ -203,8 +203,6 @@ class PrivacyService {
   const PrivacyOptions& options() const { return options_; }
 
  private:
-  audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta,
-                        std::string_view action, std::string_view record_id) const;
   Status Authorize(const auth::Principal& who, const RequestMeta& meta,
                    policy::Action action, std::string_view audit_action,
                    std::string_view record_id);
