@@ -89,7 +89,10 @@ int main(int argc, char** argv) {
   vault::auth::AuthService auth(*vault->store, *policy, vault::http::AuthOptionsFrom(*config));
   vault::service::AccessService access(customers, *policy, audit);
   vault::service::AdminService admin(auth, *policy, audit, *vault->store);
-  vault::service::KeyRotator rotator(*vault->store, *vault->keys, *vault->root, audit);
+  vault::service::RotationOptions rotation;
+  rotation.pause_ms = config->rotation_pause_ms;
+  vault::service::KeyRotator rotator(*vault->store, *vault->keys, *vault->root, audit,
+                                     rotation);
   admin.set_key_rotator(&rotator);
   if (auto st = rotator.ResumePending(); !st.ok()) return Fail(st.message());
   vault::http::Metrics metrics;

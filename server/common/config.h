@@ -30,6 +30,7 @@ struct Config {
   // [keys]
   std::string root_key_file;       // default <data_dir>/root.key
   std::string root_passphrase;     // from CONTACT_VAULT_PASSPHRASE only
+  int rotation_pause_ms = 0;       // pause between key-rotation batches
 
   // [customers]
   std::string default_region = "CA";

@@ -19,6 +19,9 @@ using crypto::KeyState;
 // from before it started.
 constexpr std::chrono::seconds kSnapshotGrace(5);
 
+// A failed batch is retried after 0.1 s, 0.2 s, ... and then every 30 s.
+constexpr int kMaxRetryDelayMs = 30'000;
+
 Status ReindexRow(const crypto::Keyring& ring, const crypto::SecretBytes& index_key,
                   const store::RotationRow& r, std::optional<std::string>* email_idx,
                   std::optional<std::string>* phone_idx) {
@@ -65,6 +68,7 @@ KeyRotator::~KeyRotator() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  idle_cv_.notify_all();  // ends a retry's back-off
   if (thread_.joinable()) thread_.join();
 }
 
@@ -294,10 +298,17 @@ void KeyRotator::Run(int64_t job_id) {
     }
     if (!finished.ok()) {
       // Nothing of the failed batch was kept; back off and retry from the
-      // last checkpoint.
-      log::Error("key rotation batch failed: " + finished.status().ToString());
-      if (++failures > 50) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 * failures));
+      // last checkpoint, for as long as it takes (a full disk, a failed
+      // store): the job stays "running" and resumes by itself once writes
+      // succeed again, or after a restart.
+      ++failures;
+      auto delay = std::min(std::chrono::milliseconds(100) * failures,
+                            std::chrono::milliseconds(kMaxRetryDelayMs));
+      log::Error("key rotation batch failed (attempt " + std::to_string(failures) +
+                 "): " + finished.status().ToString() + "; retrying in " +
+                 std::to_string(delay.count()) + " ms");
+      std::unique_lock lock(mu_);
+      idle_cv_.wait_for(lock, delay, [&] { return stopping_; });
       continue;
     }
     failures = 0;
@@ -307,6 +318,7 @@ void KeyRotator::Run(int64_t job_id) {
                 std::to_string(job->done) + " records");
       break;
     }
+    if (options_.after_batch && !options_.after_batch(job->done)) break;
     if (options_.pause_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(options_.pause_ms));
     }

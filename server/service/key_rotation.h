@@ -60,6 +60,10 @@ struct RotationOptions {
   int batch_size = 256;
   // Pause between batches, to leave room for lookups on a busy machine.
   int pause_ms = 0;
+  // Tests: called on the job's thread after each batch is written (not the
+  // last), with the records done so far; returning false stops the job
+  // there, as a shutdown would.
+  std::function<bool(int64_t done)> after_batch;
 };
 
 class KeyRotator {

@@ -25,6 +25,7 @@ using testing::Json;
 using testing::Response;
 using testing::TestClient;
 using testing::TestServer;
+using testing::TestServerOptions;
 
 constexpr char kEmail[] = "jane.doe@example.com";
 constexpr char kEmailTyped[] = " Jane.Doe@Example.COM";
@@ -190,7 +191,9 @@ TEST(PosConcurrencyTest, TwentyConcurrentRequestsWithOneKeyCreateOneCustomer) {
   constexpr int kThreads = 20;
   // The shipped default of 64 request threads (the harness's 8 would queue
   // twelve of the twenty connections behind idle keep-alives).
-  TestServer server({.configure = [](Config& config) { config.threads = 64; }});
+  TestServerOptions options;
+  options.configure = [](Config& config) { config.threads = 64; };
+  TestServer server(options);
   std::string till = server.CreateServiceAccount("till-1", "pos");
   struct Case {
     const char* path;

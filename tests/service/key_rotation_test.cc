@@ -11,8 +11,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,6 +65,54 @@ audit::Entry AdminEntry(const std::string& action) {
   return e;
 }
 
+RotationOptions Batches(int batch_size) {
+  RotationOptions options;
+  options.batch_size = batch_size;
+  return options;
+}
+
+// Holds a job after its n-th batch until Open(), so a test acts while the
+// job is certainly mid-way, however fast or slow the machine.
+class JobGate {
+ public:
+  RotationOptions HoldAfter(int n, RotationOptions options) {
+    options.after_batch = [this, n](int64_t) {
+      std::unique_lock lock(mu_);
+      if (++batches_ != n) return true;
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return open_; });
+      return true;
+    };
+    return options;
+  }
+  // Stops the job (as a shutdown would) after its n-th batch.
+  RotationOptions StopAfter(int n, RotationOptions options) {
+    options.after_batch = [this, n](int64_t) {
+      std::lock_guard lock(mu_);
+      return ++batches_ < n;
+    };
+    return options;
+  }
+  // True once the job is held (false after 30 s).
+  bool WaitHeld() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return held_; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int batches_ = 0;    // GUARDED_BY(mu_)
+  bool held_ = false;  // GUARDED_BY(mu_)
+  bool open_ = false;  // GUARDED_BY(mu_)
+};
+
 class KeyRotationTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -72,9 +122,12 @@ class KeyRotationTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    gate_.Open();      // a test that failed while its job was held
     rotator_.reset();  // joins the job thread before the store closes
     audit_.reset();
   }
+
+  JobGate gate_;
 
   KeyRotator& NewRotator(RotationOptions options = {}) {
     rotator_.reset();
@@ -218,7 +271,7 @@ TEST_F(KeyRotationTest, DataRotationRewrapsEveryDekAndLeavesFieldCiphertextsUnto
   uint32_t old_kek = Active(KeyPurpose::kData);
   ASSERT_EQ(RecordsUsing(old_kek), 300);
 
-  KeyRotator& rotator = NewRotator({.batch_size = 64});
+  KeyRotator& rotator = NewRotator(Batches(64));
   auto started = rotator.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate"));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   EXPECT_EQ(started->state, "running");
@@ -283,8 +336,9 @@ TEST_F(KeyRotationTest, IndexRotationKeepsEveryLookupWorkingDuringAndAfterTheJob
     people.push_back(*c);
   }
   uint32_t old_idx = Active(KeyPurpose::kIndex);
-  // Small batches with a pause, so the lookups below overlap the job.
-  KeyRotator& rotator = NewRotator({.batch_size = 16, .pause_ms = 10});
+  // Small batches, the job held after its first until the lookups below
+  // have run a round against it.
+  KeyRotator& rotator = NewRotator(gate_.HoldAfter(1, Batches(16)));
   auto started = rotator.Start(KeyPurpose::kIndex, AdminEntry("admin.keys.rotate"));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   uint32_t new_idx = started->new_key_id;
@@ -310,6 +364,7 @@ TEST_F(KeyRotationTest, IndexRotationKeepsEveryLookupWorkingDuringAndAfterTheJob
     }
     if (!running) break;
     ++rounds_while_running;
+    gate_.Open();
   }
   rotator.WaitIdle();
   EXPECT_EQ(misses, 0);
@@ -347,13 +402,15 @@ TEST_F(KeyRotationTest, RecordWrittenWithAStaleKeyringIsPickedUpByTheJob) {
   crypto::KeyringHolder stale_keys(OwnCopyOfTheKeyring());
   CustomerService stale(v_->store(), stale_keys, {"CA"});
 
-  KeyRotator& rotator = NewRotator({.batch_size = 20, .pause_ms = 10});
+  KeyRotator& rotator = NewRotator(gate_.HoldAfter(1, Batches(20)));
   auto started = rotator.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate"));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
+  ASSERT_TRUE(gate_.WaitHeld());
   auto straggler = stale.Create(Person(7000, false));
   ASSERT_TRUE(straggler.ok()) << straggler.status().ToString();
   ASSERT_EQ(Row(straggler->id)->dek_key_id, old_kek) << "the test needs a stale write";
-  ASSERT_EQ(rotator.Progress()->state, "running") << "the job ended before the stale write";
+  ASSERT_EQ(rotator.Progress()->state, "running");
+  gate_.Open();
   rotator.WaitIdle();
 
   EXPECT_EQ(RecordsUsing(old_kek), 0);
@@ -373,20 +430,19 @@ TEST_F(KeyRotationTest, StaleWriteBehindTheCursorGetsASecondPass) {
   uint32_t old_idx = Active(KeyPurpose::kIndex);
   crypto::KeyringHolder stale_keys(OwnCopyOfTheKeyring());
   CustomerService stale(v_->store(), stale_keys, {"CA"});
-  KeyRotator& rotator = NewRotator({.batch_size = 10, .pause_ms = 20});
+  KeyRotator& rotator = NewRotator(gate_.HoldAfter(5, Batches(10)));
   auto started = rotator.Start(KeyPurpose::kIndex, AdminEntry("admin.keys.rotate"));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (rotator.Progress()->done < 50 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  ASSERT_TRUE(gate_.WaitHeld());
+  ASSERT_EQ(rotator.Progress()->done, 50);
   // people[0] is among the first rows written, long passed by now.
   CustomerPatch patch;
   patch.email = "moved0@example-shop.test";
   auto updated = stale.Update(people[0].id, patch);
   ASSERT_TRUE(updated.ok()) << updated.status().ToString();
   ASSERT_EQ(Row(people[0].id)->email_idx_key_id, old_idx) << "the test needs a stale write";
-  ASSERT_EQ(rotator.Progress()->state, "running") << "the job ended before the stale write";
+  ASSERT_EQ(rotator.Progress()->state, "running");
+  gate_.Open();
   rotator.WaitIdle();
 
   EXPECT_EQ(RecordsUsing(old_idx), 0);
@@ -413,7 +469,7 @@ TEST_F(KeyRotationTest, RequestHoldingThePreRotationKeyringNeverMeetsMovedRecord
     // The in-flight request: it holds the live snapshot itself.
     crypto::KeyringHolder in_flight(v_->keys().Get());
     CustomerService request(v_->store(), in_flight, {"CA"});
-    KeyRotator& rotator = NewRotator({.batch_size = 10});
+    KeyRotator& rotator = NewRotator(Batches(10));
     std::thread start([&] {
       auto started = rotator.Start(purpose, AdminEntry("admin.keys.rotate"));
       EXPECT_TRUE(started.ok()) << started.status().ToString();
@@ -427,6 +483,12 @@ TEST_F(KeyRotationTest, RequestHoldingThePreRotationKeyringNeverMeetsMovedRecord
       if (!found.ok() || found->size() != 1 || (*found)[0].name != c.name) ++misses;
     }
     EXPECT_EQ(misses, 0) << "of " << rounds << " lookups";
+    // The job row exists once Start committed it (it then waits for the
+    // snapshot): a slow machine may need a moment more for that commit.
+    auto seen_by = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!RunningJob() && std::chrono::steady_clock::now() < seen_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     int64_t done_meanwhile = RunningJob() ? RunningJob()->done : -1;
     EXPECT_EQ(done_meanwhile, 0) << "the job moved records under a live older snapshot";
     // The request ends; the job runs.
@@ -444,22 +506,19 @@ TEST_F(KeyRotationTest, ResumesFromItsCheckpointAfterAStop) {
   int64_t job_id = 0;
   JobRow at_stop;
   {
-    KeyRotator& first = NewRotator({.batch_size = 25, .pause_ms = 25});
+    // Two checkpoints, then the job stops mid-way (as at a shutdown).
+    KeyRotator& first = NewRotator(gate_.StopAfter(2, Batches(25)));
     auto started = first.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate"));
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     job_id = started->job_id;
-    // Wait for two checkpoints, then stop the process's rotator mid-job.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (first.Progress()->done < 50 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    first.WaitIdle();
     rotator_.reset();
   }
   auto job = RunningJob();
   ASSERT_TRUE(job.has_value()) << "the job finished before the stop";
   at_stop = *job;
   EXPECT_EQ(at_stop.id, job_id);
-  EXPECT_GE(at_stop.done, 50);
+  EXPECT_EQ(at_stop.done, 50);
   EXPECT_LT(at_stop.done, at_stop.total);
   EXPECT_GT(at_stop.cursor, 0);
   EXPECT_EQ(RecordsUsing(old_kek), at_stop.total - at_stop.done);
@@ -468,7 +527,7 @@ TEST_F(KeyRotationTest, ResumesFromItsCheckpointAfterAStop) {
   v_->Reopen();
   ASSERT_NE(v_->customers, nullptr);
   audit_ = std::make_unique<audit::AuditLog>(v_->store(), v_->keys());
-  KeyRotator& second = NewRotator({.batch_size = 25});
+  KeyRotator& second = NewRotator(Batches(25));
   ASSERT_TRUE(second.ResumePending().ok());
   second.WaitIdle();
   auto done = second.Progress();
@@ -485,7 +544,7 @@ TEST_F(KeyRotationTest, ResumesFromItsCheckpointAfterAStop) {
 
 TEST_F(KeyRotationTest, StartRefusesASecondJobAndTheAuditPurpose) {
   CreatePeople(60);
-  KeyRotator& rotator = NewRotator({.batch_size = 5, .pause_ms = 20});
+  KeyRotator& rotator = NewRotator(gate_.HoldAfter(1, Batches(5)));
   auto audit_rotation = rotator.Start(KeyPurpose::kAudit, AdminEntry("admin.keys.rotate"));
   EXPECT_EQ(audit_rotation.status().code(), StatusCode::kInvalidArgument);
   auto none = rotator.Progress();
@@ -494,6 +553,7 @@ TEST_F(KeyRotationTest, StartRefusesASecondJobAndTheAuditPurpose) {
 
   auto first = rotator.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate"));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(gate_.WaitHeld());
   auto second = rotator.Start(KeyPurpose::kIndex, AdminEntry("admin.keys.rotate"));
   EXPECT_EQ(second.status().reason(), "rotation_running");
   // The refused start added no key.
@@ -505,6 +565,7 @@ TEST_F(KeyRotationTest, StartRefusesASecondJobAndTheAuditPurpose) {
   ASSERT_TRUE(running.ok());
   EXPECT_EQ(running->state, "running");
   EXPECT_LE(running->done, running->total);
+  gate_.Open();
   rotator.WaitIdle();
   auto done = rotator.Progress();
   EXPECT_EQ(done->state, "done");
@@ -518,7 +579,7 @@ TEST_F(KeyRotationTest, DestroyRefusesWhileTheKeyIsActiveOrUsedThenShredsItsMate
   std::string old_wrapped_material = WrappedMaterial(old_kek);
   ASSERT_FALSE(old_wrapped_material.empty());
   store::CustomerRow old_row = *Row(people[0].id);
-  KeyRotator& rotator = NewRotator({.batch_size = 10, .pause_ms = 20});
+  KeyRotator& rotator = NewRotator(gate_.HoldAfter(1, Batches(10)));
 
   Status active = rotator.Destroy(old_kek, AdminEntry("admin.keys.destroy"));
   EXPECT_EQ(active.code(), StatusCode::kFailedPrecondition);
@@ -531,9 +592,11 @@ TEST_F(KeyRotationTest, DestroyRefusesWhileTheKeyIsActiveOrUsedThenShredsItsMate
   CustomerService stale(v_->store(), stale_keys, {"CA"});
   auto started = rotator.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate"));
   ASSERT_TRUE(started.ok());
+  ASSERT_TRUE(gate_.WaitHeld());
   // Part of the running job: refused.
   Status during = rotator.Destroy(old_kek, AdminEntry("admin.keys.destroy"));
   EXPECT_EQ(during.reason(), "key_in_use");
+  gate_.Open();
   rotator.WaitIdle();
   // A record that still uses the old key (written with a stale keyring after
   // the job ended): refused while it exists, naming the count.

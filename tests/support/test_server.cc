@@ -205,7 +205,8 @@ TestServer::TestServer(const TestServerOptions& options)
   admin_ = std::make_unique<service::AdminService>(*auth_, *policy_, *audit_,
                                                    vault_->store());
   rotator_ = std::make_unique<service::KeyRotator>(vault_->store(), vault_->keys(),
-                                                   *vault_->open.root, *audit_);
+                                                   *vault_->open.root, *audit_,
+                                                   options.rotation);
   admin_->set_key_rotator(rotator_.get());
   metrics_ = std::make_unique<http::Metrics>();
   idempotency_ = std::make_unique<service::IdempotencyService>(vault_->store(), vault_->keys());

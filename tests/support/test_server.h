@@ -99,6 +99,8 @@ class TestClient {
 struct TestServerOptions {
   // Adjusts the config before the server starts (limits, threads).
   std::function<void(Config&)> configure;
+  // The key rotator's batch size and pause between batches.
+  service::RotationOptions rotation;
 };
 
 class TestServer {
