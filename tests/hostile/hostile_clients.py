@@ -107,9 +107,11 @@ class Bystander(threading.Thread):
         self.failures = []
         self.slowest = 0.0
         self.requests = 0
+        self.seconds = 0.0
 
     def run(self):
         api = self.vault.api(timeout=10)
+        started = time.monotonic()
         while not self.stop.wait(0.1):
             for method, path, body in (("POST", "/v1/customers/search", {"email": self.email}),
                                        ("GET", f"/v1/customers/{self.cid}", None)):
@@ -124,7 +126,15 @@ class Bystander(threading.Thread):
                 self.requests += 1
                 if status != 200:
                     self.failures.append(f"{method} {path}: {status} {resp}")
+        self.seconds = time.monotonic() - started
         api.close()
+
+    def served_throughout(self):
+        # A round every 0.1 s when all is well; held up behind a slow client it
+        # would wait for the server's 10 s read timeout. At least one round a
+        # second, however fast or slow the machine.
+        return (not self.failures and self.slowest < 8.0 and self.requests >= 2
+                and self.requests >= 2 * int(self.seconds))
 
 
 class Hostile:
@@ -227,8 +237,9 @@ def main():
         h.expect("nothing stored (customers, idempotency keys)", before == after,
                  f"before {before}, after {after}")
         h.expect("a well-behaved client was served throughout (slow clients included)",
-                 not bystander.failures and bystander.slowest < 5.0 and bystander.requests > 50,
-                 f"{bystander.requests} requests, slowest {bystander.slowest:.2f}s, "
+                 bystander.served_throughout(),
+                 f"{bystander.requests} requests in {bystander.seconds:.1f}s, "
+                 f"slowest {bystander.slowest:.2f}s, "
                  f"{len(bystander.failures)} failures {bystander.failures[:2]}")
         ok_audit, out = vault.audit_verify()
         h.expect("audit chain intact", ok_audit, out)

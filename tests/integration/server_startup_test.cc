@@ -163,9 +163,11 @@ TEST_F(ServerStartupTest, ServesHealthzAndStopsOnSigterm) {
   client.stop();
   auto start = Clock::now();
   ASSERT_EQ(::kill(server.pid(), SIGTERM), 0);
-  auto exited = server.Wait(std::chrono::seconds(10));
+  auto exited = server.Wait(std::chrono::seconds(30));
   ASSERT_TRUE(exited.has_value()) << "server ignored SIGTERM; output: " << server.Output();
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  // Far below the 30 s an idle keep-alive held it once; room for closing the
+  // store on a slow (sanitized, loaded) machine.
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(15));
   ASSERT_TRUE(WIFEXITED(*exited)) << "killed by signal " << WTERMSIG(*exited);
   EXPECT_EQ(WEXITSTATUS(*exited), 0) << server.Output();
 }

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -398,8 +399,9 @@ TEST(PolicyLoadFileTest, MissingFileIsNotFound) {
 }
 
 TEST(PolicyLoadFileTest, ErrorsNameThePath) {
-  const std::filesystem::path path =
-      std::filesystem::path(::testing::TempDir()) / "policy_test_bad.toml";
+  // Unique per process: make test and make test-asan may run at once.
+  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) /
+                                     ("policy_test_bad." + std::to_string(::getpid()) + ".toml");
   {
     std::ofstream out(path);
     out << kCashier << "actions = [\"customer.delete\"]\n";

@@ -847,8 +847,9 @@ async function runTests(browser, base, passwords, attackerUrl) {
       const el = document.querySelector('.field-row[data-field="phone"] .field-value');
       return el.textContent.replace(/\D/g, '').includes(digits);
     }, ALICE.phoneDigits);
-    equal(await textOf(page, '.field-row[data-field="phone"] .countdown'), 'Masked again in 30 s',
-          'countdown');
+    // The page clock runs on: a slow machine may already show the next second.
+    const countdown = await textOf(page, '.field-row[data-field="phone"] .countdown');
+    check(/^Masked again in (30|29) s$/.test(countdown), `countdown: ${countdown}`);
     equal(await textOf(page, '#card-quota'), 'Reveals left this hour: 19', 'quota left');
     await shot(page, 'revealed');
     await page.clock.fastForward(31_000);
