@@ -35,6 +35,7 @@
 #include "store/vault_tables.h"
 #include "support/test_server.h"
 #include "support/child_process.h"
+#include "support/real_vault.h"
 #include "support/test_vault.h"
 
 extern char** environ;
@@ -145,45 +146,8 @@ std::string StateOf(const Json& keys, uint32_t id) {
   return "";
 }
 
-class BackupTest : public ::testing::Test {
+class BackupTest : public testing::RealVaultTest {
  protected:
-  void SetUp() override {
-    cli_ = testing::BinaryDir() + "/contact-vault";
-    server_bin_ = testing::BinaryDir() + "/contact-vault-server";
-    ASSERT_EQ(::access(cli_.c_str(), X_OK), 0) << cli_ << " (set VAULT_BINARY_DIR)";
-    ASSERT_EQ(::access(server_bin_.c_str(), X_OK), 0) << server_bin_;
-    data_dir_ = tmp_.path() + "/data";
-    db_path_ = service::DatabasePathIn(data_dir_);
-    key_file_ = data_dir_ + "/root.key";
-    config_ = tmp_.path() + "/vault.toml";
-  }
-
-  int RunCli(std::vector<std::string> args, std::string* output) {
-    args.insert(args.begin(), cli_);
-    ChildProcess child(std::move(args));
-    auto status = child.Wait(std::chrono::seconds(60));
-    *output = child.Output();
-    EXPECT_TRUE(status.has_value()) << "contact-vault did not exit: " << *output;
-    return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-  }
-
-  // init (keeping the admin token it prints), dev-cert, a port-0 config.
-  void InitVault() {
-    std::string out;
-    ASSERT_EQ(RunCli({"init", "--data-dir", data_dir_}, &out), 0) << out;
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(out, m, std::regex("(cvk_[A-Za-z0-9_-]+)"))) << out;
-    admin_token_ = m[1].str();
-    ASSERT_EQ(RunCli({"dev-cert", "--data-dir", data_dir_}, &out), 0) << out;
-    std::ofstream cfg(config_);
-    cfg << "[server]\nlisten = \"127.0.0.1\"\nport = 0\nthreads = 4\n"
-        << "[storage]\ndata_dir = \"" << data_dir_ << "\"\n"
-        << "[keys]\nroot_key_file = \"" << key_file_ << "\"\n"
-        << "[policy]\nfile = \"" << testing::SourceDir() << "/config/policy.toml\"\n"
-        << "[log]\nlevel = \"info\"\n";
-    ASSERT_TRUE(cfg.good());
-  }
-
   // Customers 0..n-1 made in-process while no server runs; ids by index.
   std::vector<std::string> SeedOffline(int n) {
     std::vector<std::string> ids;
@@ -216,50 +180,17 @@ class BackupTest : public ::testing::Test {
     EXPECT_TRUE(verified->intact) << verified->problem;
   }
 
-  int StartServer() {
-    server_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{server_bin_, "--config", config_});
-    auto port = server_->WaitForOutput(
-        std::regex("listening on https://127\\.0\\.0\\.1:([0-9]+)"), std::chrono::seconds(30));
-    EXPECT_TRUE(port.has_value()) << server_->Output();
-    if (!port) return 0;
-    client_ = std::make_unique<testing::TestClient>(std::stoi(*port),
-                                                    data_dir_ + "/tls/cert.pem");
-    return std::stoi(*port);
-  }
-
-  void StopServer() {
-    client_.reset();
-    ASSERT_EQ(::kill(server_->pid(), SIGTERM), 0);
-    auto status = server_->Wait(std::chrono::seconds(20));
-    ASSERT_TRUE(status.has_value()) << "the server ignored SIGTERM";
-    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << server_->Output();
-    server_.reset();
-  }
-
   // Rotates `purpose` through the API and waits for the job; returns the
   // final progress.
   Json Rotate(const std::string& purpose) {
     auto started = client_->Post("/v1/admin/keys/rotate", admin_token_, {{"purpose", purpose}});
     EXPECT_EQ(started.status, 202) << started.text;
-    Json progress;
-    auto deadline = SteadyClock::now() + std::chrono::seconds(60);
-    do {
-      auto r = client_->Get("/v1/admin/keys/rotation", admin_token_);
-      EXPECT_EQ(r.status, 200) << r.text;
-      progress = r.body;
-      if (progress.value("state", "") != "running") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    } while (SteadyClock::now() < deadline);
+    Json progress = WaitForRotationDone();
     EXPECT_EQ(progress.value("state", ""), "done") << progress.dump();
     return progress;
   }
 
-  TempDir tmp_;
-  std::string cli_, server_bin_, data_dir_, db_path_, key_file_, config_, admin_token_;
   std::map<std::string, int> index_of_;  // customer id -> seed index
-  std::unique_ptr<ChildProcess> server_;
-  std::unique_ptr<testing::TestClient> client_;
 };
 
 TEST_F(BackupTest, OldBackupGoesDarkAfterKeysDestroyedAndRootRekeyed) {
