@@ -67,12 +67,7 @@ void RegisterAuthRoutes(Router& server, App& app) {
 
   server.Post("/v1/auth/logout", [&app](const httplib::Request& req, httplib::Response& res) {
     Authenticated(app, req, res, "auth.logout", [&](Call& c) -> Status {
-      audit::Entry entry;
-      entry.principal = c.who.Label();
-      entry.roles = c.who.RolesString();
-      entry.action = "auth.logout";
-      entry.request_id = c.meta.request_id;
-      entry.client = c.meta.client;
+      audit::Entry entry = service::EntryFor(c.who, c.meta, "auth.logout", "");
       if (c.who.via == "session") RETURN_IF_ERROR(app.auth->Logout(SessionCookie(req)));
       RETURN_IF_ERROR(app.audit->Record(entry).status());
       res.set_header("Set-Cookie", CookieHeader("", 0));

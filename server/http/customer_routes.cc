@@ -74,14 +74,9 @@ std::string ItemAction(const Json& item) {
 // an object, an unknown member or op, a member of the wrong type): every item
 // leaves one entry, a malformed one included.
 Status RecordItemRefused(App& app, const Call& c, const Json& item, const Status& failure) {
-  audit::Entry entry;
-  entry.principal = c.who.Label();
-  entry.roles = c.who.RolesString();
-  entry.action = ItemAction(item);
+  audit::Entry entry = service::EntryFor(c.who, c.meta, ItemAction(item), "");
   entry.outcome = audit::OutcomeFor(failure);
   entry.detail = failure.reason();
-  entry.request_id = c.meta.request_id;
-  entry.client = c.meta.client;
   return app.audit->Record(entry).status();
 }
 

@@ -22,6 +22,12 @@ constexpr std::chrono::seconds kSnapshotGrace(5);
 // A failed batch is retried after 0.1 s, 0.2 s, ... and then every 30 s.
 constexpr int kMaxRetryDelayMs = 30'000;
 
+// Failures that may pass by waiting.
+bool Retryable(const Status& st) {
+  return st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kResourceExhausted ||
+         st.code() == StatusCode::kAborted;
+}
+
 Status ReindexRow(const crypto::Keyring& ring, const crypto::SecretBytes& index_key,
                   const store::RotationRow& r, std::optional<std::string>* email_idx,
                   std::optional<std::string>* phone_idx) {
@@ -68,17 +74,22 @@ KeyRotator::~KeyRotator() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  idle_cv_.notify_all();  // ends a retry's back-off
+  cv_.notify_all();  // ends a retry's back-off
   if (thread_.joinable()) thread_.join();
 }
 
 void KeyRotator::StartThread(int64_t job_id) {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable()) thread_.join();  // a finished previous job
+  std::unique_lock lock(mu_);
+  // A previous job's thread may still be on its way out (it takes mu_ to say
+  // so): wait for that, and join it without holding mu_.
+  cv_.wait(lock, [&] { return !running_; });
+  std::thread previous = std::move(thread_);
   running_ = true;
   run_started_ms_ = clock_();
   run_started_done_ = -1;
   thread_ = std::thread([this, job_id] { Run(job_id); });
+  lock.unlock();
+  if (previous.joinable()) previous.join();
 }
 
 Status KeyRotator::ResumePending() {
@@ -297,10 +308,19 @@ void KeyRotator::Run(int64_t job_id) {
       if (finished.ok() && ahead && attempt.cursor == ahead_job.cursor) ready = std::move(ahead);
     }
     if (!finished.ok()) {
-      // Nothing of the failed batch was kept; back off and retry from the
-      // last checkpoint, for as long as it takes (a full disk, a failed
-      // store): the job stays "running" and resumes by itself once writes
-      // succeed again, or after a restart.
+      // Nothing of the failed batch was kept. A failure that can pass (a
+      // full disk, storage briefly unavailable, a conflict) is retried from
+      // the last checkpoint for as long as it takes, backing off; the job
+      // stays "running" and goes on by itself once writes succeed. Any other
+      // (a key or record that fails its integrity check) cannot pass by
+      // waiting: the job stops here, still "running", and is tried again
+      // at the next start, after the operator has looked at the log.
+      if (!Retryable(finished.status())) {
+        log::Error("key rotation job " + std::to_string(job_id) + " stopped: " +
+                   finished.status().ToString() +
+                   "; it resumes from its checkpoint when the server next starts");
+        break;
+      }
       ++failures;
       auto delay = std::min(std::chrono::milliseconds(100) * failures,
                             std::chrono::milliseconds(kMaxRetryDelayMs));
@@ -308,7 +328,7 @@ void KeyRotator::Run(int64_t job_id) {
                  "): " + finished.status().ToString() + "; retrying in " +
                  std::to_string(delay.count()) + " ms");
       std::unique_lock lock(mu_);
-      idle_cv_.wait_for(lock, delay, [&] { return stopping_; });
+      cv_.wait_for(lock, delay, [&] { return stopping_; });
       continue;
     }
     failures = 0;
@@ -320,7 +340,8 @@ void KeyRotator::Run(int64_t job_id) {
     }
     if (options_.after_batch && !options_.after_batch(job->done)) break;
     if (options_.pause_ms > 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(options_.pause_ms));
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(options_.pause_ms), [&] { return stopping_; });
     }
   }
   if (!st.ok()) log::Error("key rotation could not start: " + st.ToString());
@@ -328,12 +349,12 @@ void KeyRotator::Run(int64_t job_id) {
     std::lock_guard lock(mu_);
     running_ = false;
   }
-  idle_cv_.notify_all();
+  cv_.notify_all();
 }
 
 void KeyRotator::WaitIdle() {
   std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [&] { return !running_; });
+  cv_.wait(lock, [&] { return !running_; });
 }
 
 StatusOr<RotationProgress> KeyRotator::Progress() const {

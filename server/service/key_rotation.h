@@ -93,8 +93,8 @@ class KeyRotator {
   // any record or audit entry, or part of a running job.
   Status Destroy(uint32_t id, const audit::Entry& entry);
 
-  // Blocks until no job is running (tests, CLI). Returns the final status of
-  // the job thread's last error, if any.
+  // Blocks until this process's job thread is idle (tests). While a failing
+  // batch is being retried, that is not before the batch succeeds.
   void WaitIdle();
 
  private:
@@ -121,7 +121,9 @@ class KeyRotator {
   Clock clock_;
 
   mutable std::mutex mu_;
-  std::condition_variable idle_cv_;
+  // The job thread ended (WaitIdle, StartThread), or stopping_ was set (a
+  // back-off or pause ends at once).
+  std::condition_variable cv_;
   bool running_ = false;          // GUARDED_BY(mu_)
   bool stopping_ = false;         // GUARDED_BY(mu_)
   int64_t run_started_ms_ = 0;    // GUARDED_BY(mu_)

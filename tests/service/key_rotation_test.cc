@@ -341,6 +341,7 @@ TEST_F(KeyRotationTest, IndexRotationKeepsEveryLookupWorkingDuringAndAfterTheJob
   KeyRotator& rotator = NewRotator(gate_.HoldAfter(1, Batches(16)));
   auto started = rotator.Start(KeyPurpose::kIndex, AdminEntry("admin.keys.rotate"));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
+  ASSERT_TRUE(gate_.WaitHeld());
   uint32_t new_idx = started->new_key_id;
 
   int misses = 0, rounds_while_running = 0;
@@ -474,6 +475,12 @@ TEST_F(KeyRotationTest, RequestHoldingThePreRotationKeyringNeverMeetsMovedRecord
       auto started = rotator.Start(purpose, AdminEntry("admin.keys.rotate"));
       EXPECT_TRUE(started.ok()) << started.status().ToString();
     });
+    // The job row exists once Start committed it (the job then waits for
+    // the snapshot): a slow machine may need a moment for that commit.
+    auto seen_by = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!RunningJob() && std::chrono::steady_clock::now() < seen_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     // Long enough for the whole job to run, were it not waiting.
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
     int misses = 0, rounds = 0;
@@ -483,12 +490,6 @@ TEST_F(KeyRotationTest, RequestHoldingThePreRotationKeyringNeverMeetsMovedRecord
       if (!found.ok() || found->size() != 1 || (*found)[0].name != c.name) ++misses;
     }
     EXPECT_EQ(misses, 0) << "of " << rounds << " lookups";
-    // The job row exists once Start committed it (it then waits for the
-    // snapshot): a slow machine may need a moment more for that commit.
-    auto seen_by = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    while (!RunningJob() && std::chrono::steady_clock::now() < seen_by) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
     int64_t done_meanwhile = RunningJob() ? RunningJob()->done : -1;
     EXPECT_EQ(done_meanwhile, 0) << "the job moved records under a live older snapshot";
     // The request ends; the job runs.
@@ -571,6 +572,25 @@ TEST_F(KeyRotationTest, StartRefusesASecondJobAndTheAuditPurpose) {
   EXPECT_EQ(done->state, "done");
   EXPECT_GT(done->rate_per_second, 0);
   EXPECT_EQ(done->eta_seconds, 0);
+}
+
+// The admin polls until "done" and starts the next job at once: the previous
+// job's thread may not have finished leaving yet (a Start that joined it while
+// holding the rotator's lock, which that thread needs to leave, hung here).
+TEST_F(KeyRotationTest, ANewJobStartsTheMomentThePreviousOneReportsDone) {
+  std::vector<Customer> people = CreatePeople(30);
+  KeyRotator& rotator = NewRotator(Batches(10));
+  for (int i = 0; i < 12; ++i) {
+    KeyPurpose purpose = i % 2 == 0 ? KeyPurpose::kData : KeyPurpose::kIndex;
+    auto started = rotator.Start(purpose, AdminEntry("admin.keys.rotate"));
+    ASSERT_TRUE(started.ok()) << i << ": " << started.status().ToString();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (rotator.Progress()->state == "running" && std::chrono::steady_clock::now() < deadline) {
+    }
+    ASSERT_EQ(rotator.Progress()->state, "done") << i;
+  }
+  rotator.WaitIdle();
+  ExpectEveryoneDecrypts(people);
 }
 
 TEST_F(KeyRotationTest, DestroyRefusesWhileTheKeyIsActiveOrUsedThenShredsItsMaterial) {
