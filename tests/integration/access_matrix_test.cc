@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "support/fixture_customer.h"
 #include "support/test_server.h"
 
 namespace vault {
@@ -48,15 +49,7 @@ constexpr std::array<RoleColumn, kRoleCount> kRoles = {{
 }};
 
 // The fixture customer every read goes to, as typed and as stored.
-constexpr char kEmail[] = "jane.doe@example.com";
-constexpr char kEmailTyped[] = " Jane.Doe@Example.COM";
-constexpr char kPhone[] = "+15145550199";
-constexpr char kPhoneTyped[] = "(514) 555-0199";
-constexpr char kPhoneNational[] = "5145550199";
-constexpr char kName[] = "Jane Doe";
-constexpr char kEmailMask[] = "j•••@e•••.com";
-constexpr char kPhoneMask[] = "•••-•••-0199";
-constexpr char kNameMask[] = "J••• D•••";
+using namespace testing::jane;  // the fixture customer: kEmail, kEmailMask, ...
 
 // What a call needs to know about the world it runs in.
 struct Ctx {

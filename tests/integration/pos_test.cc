@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/fixture_customer.h"
 #include "support/test_server.h"
 
 namespace vault {
@@ -27,13 +28,7 @@ using testing::TestClient;
 using testing::TestServer;
 using testing::TestServerOptions;
 
-constexpr char kEmail[] = "jane.doe@example.com";
-constexpr char kEmailTyped[] = " Jane.Doe@Example.COM";
-constexpr char kPhoneTyped[] = "(514) 555-0199";
-constexpr char kPhoneDigits[] = "5145550199";
-constexpr char kEmailMask[] = "j•••@e•••.com";
-constexpr char kPhoneMask[] = "•••-•••-0199";
-constexpr char kNameMask[] = "J••• D•••";
+using namespace testing::jane;  // the fixture customer: kEmail, kEmailMask, ...
 
 // A POST with a JSON body, as `token`, under `key` ("" sends no key).
 Response PostWithKey(TestClient& client, const std::string& path, const std::string& token,
@@ -66,7 +61,7 @@ class PosTest : public ::testing::Test {
 // --- Idempotency-Key ---------------------------------------------------------
 
 TEST_F(PosTest, CreateRetriedWithTheSameKeyReplaysTheFirstResponse) {
-  Json body = {{"email", kEmailTyped}, {"phone", kPhoneTyped}, {"name", "Jane Doe"}};
+  Json body = {{"email", kEmailTyped}, {"phone", kPhoneTyped}, {"name", kName}};
   Response first = PostWithKey(server_.client(), "/v1/customers", till_, "create-1", body);
   ASSERT_EQ(first.status, 201) << first.text;
   EXPECT_EQ(first.Header("Idempotent-Replayed"), "");
@@ -332,7 +327,7 @@ TEST_F(PosTest, FindOrCreateCreatesThenFindsAtTheCallersLevel) {
   Response made = server_.client().Post("/v1/customers/find-or-create", till_,
                                         {{"email", kEmailTyped},
                                          {"phone", kPhoneTyped},
-                                         {"name", "Jane Doe"}});
+                                         {"name", kName}});
   ASSERT_EQ(made.status, 201) << made.text;
   EXPECT_EQ(made.body["created"], true);
   const Json& view = made.body["customer"];
@@ -348,7 +343,7 @@ TEST_F(PosTest, FindOrCreateCreatesThenFindsAtTheCallersLevel) {
 
   // Typed differently, by email and then by phone alone: found, not made again.
   for (const Json& body : {Json{{"email", "JANE.DOE@example.com "}},
-                           Json{{"phone", kPhoneDigits}, {"name", "Jane D."}}}) {
+                           Json{{"phone", kPhoneNational}, {"name", "Jane D."}}}) {
     seq = server_.LastAuditSeq();
     Response found = server_.client().Post("/v1/customers/find-or-create", till_, body);
     ASSERT_EQ(found.status, 200) << found.text;
@@ -357,7 +352,7 @@ TEST_F(PosTest, FindOrCreateCreatesThenFindsAtTheCallersLevel) {
     EXPECT_EQ(found.body["customer"].value("email", ""), kEmailMask);
     EXPECT_EQ(found.body["customer"].value("name", ""), kNameMask);  // not updated
     EXPECT_FALSE(ContainsIgnoreCase(found.text, kEmail));
-    EXPECT_FALSE(ContainsIgnoreCase(found.text, kPhoneDigits));
+    EXPECT_FALSE(ContainsIgnoreCase(found.text, kPhoneNational));
     EXPECT_EQ(AuditSince(server_, seq), (std::vector<std::string>{"customer.search success"}));
   }
   EXPECT_EQ(server_.CountCustomers(), 1);
@@ -371,7 +366,7 @@ TEST_F(PosTest, FindOrCreateCreatesThenFindsAtTheCallersLevel) {
   EXPECT_EQ(seen.body["customer"]["access"],
             (Json{{"email", "masked"}, {"phone", "plaintext"}, {"name", "masked"}}));
   EXPECT_EQ(seen.body["customer"].value("phone", ""), kPhoneMask);
-  EXPECT_FALSE(ContainsIgnoreCase(seen.text, kPhoneDigits));
+  EXPECT_FALSE(ContainsIgnoreCase(seen.text, kPhoneNational));
 
   // Marketing sees nothing and may not search: refused, nothing made.
   std::string marketing = server_.CreateEmployee("marketing1", "marketing");
