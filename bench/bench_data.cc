@@ -4,11 +4,11 @@ namespace vault::bench {
 namespace {
 
 // Keep in sync with bench/pg/load.sql.
-constexpr const char* kFirst[16] = {"Amelia", "Noah",   "Olivia", "Liam",  "Emma",  "Jacob",
-                                    "Chloe",  "Lucas",  "Léa",    "Félix", "Maya",  "Ethan",
+constexpr const char* kFirst[16] = {"Amelia", "Noah",   "Olivia", "Liam",  "Emma", "Jacob",
+                                    "Chloe",  "Lucas",  "Léa",    "Félix", "Maya", "Ethan",
                                     "Zoé",    "Samuel", "Aisha",  "Wei"};
-constexpr const char* kLast[16] = {"Tremblay", "Gagnon", "Roy",     "Côté",   "Bouchard", "Smith",
-                                   "Brown",    "Wilson", "Martin",  "Lee",    "Nguyen",   "Singh",
+constexpr const char* kLast[16] = {"Tremblay", "Gagnon", "Roy",      "Côté", "Bouchard", "Smith",
+                                   "Brown",    "Wilson", "Martin",   "Lee",  "Nguyen",   "Singh",
                                    "Patel",    "Chen",   "Gauthier", "Morin"};
 
 }  // namespace
@@ -22,8 +22,6 @@ std::string PhoneOf(int64_t i) {
   return "+1416" + std::to_string(2000000 + i % 8000000);
 }
 
-std::string NameOf(int64_t i) {
-  return std::string(kFirst[i % 16]) + " " + kLast[(i / 16) % 16];
-}
+std::string NameOf(int64_t i) { return std::string(kFirst[i % 16]) + " " + kLast[(i / 16) % 16]; }
 
 }  // namespace vault::bench

@@ -108,8 +108,8 @@ void OpenStore(const std::string& data_dir, bool with_group_commit) {
   vault::store::StoreOptions options;
   options.readers = 4;  // as the server's default
   options.group_commit = with_group_commit;
-  auto opened = vault::service::OpenVaultAt(vault::service::DatabasePathIn(data_dir), root,
-                                            options);
+  auto opened =
+      vault::service::OpenVaultAt(vault::service::DatabasePathIn(data_dir), root, options);
   if (!opened.ok()) Die(opened.status().message());
   world->vault = std::move(opened).value();
   world->customers = std::make_unique<vault::service::CustomerService>(
@@ -159,13 +159,14 @@ vault::policy::Policy LoadPolicy() {
   }
   policy_file = "config/policy.toml";
   std::ifstream in(policy_file);
-  if (!in) Die("cannot read " + policy_file + " (run from the repository root or set BENCH_POLICY)");
+  if (!in)
+    Die("cannot read " + policy_file + " (run from the repository root or set BENCH_POLICY)");
   std::string text, line;
   while (std::getline(in, line)) {
     for (const char* key : {"reveal_quota_per_hour = ", "lookups_per_minute = "}) {
       std::string prefix(key);
-      if (line.rfind(prefix, 0) == 0 && line.size() > prefix.size() &&
-          line[prefix.size()] >= '1' && line[prefix.size()] <= '9') {
+      if (line.rfind(prefix, 0) == 0 && line.size() > prefix.size() && line[prefix.size()] >= '1' &&
+          line[prefix.size()] <= '9') {
         size_t end = prefix.size();
         while (end < line.size() && line[end] >= '0' && line[end] <= '9') ++end;
         line = prefix + "1000000" + line.substr(end);
@@ -210,10 +211,9 @@ void Setup() {
   OpenStore(data_dir, group_commit);
 
   world->policy = std::make_unique<vault::policy::Policy>(LoadPolicy());
-  world->audit = std::make_unique<vault::audit::AuditLog>(*world->vault.store,
-                                                          *world->vault.keys);
-  world->access = std::make_unique<vault::service::AccessService>(
-      *world->customers, *world->policy, *world->audit);
+  world->audit = std::make_unique<vault::audit::AuditLog>(*world->vault.store, *world->vault.keys);
+  world->access = std::make_unique<vault::service::AccessService>(*world->customers, *world->policy,
+                                                                  *world->audit);
   world->pos.kind = vault::auth::Principal::Kind::kService;
   world->pos.id = 1;
   world->pos.name = "bench-floor";
@@ -262,9 +262,7 @@ void FindByEmail(benchmark::State& state, FieldSet fields) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_FindByEmail2(benchmark::State& state) {
-  FindByEmail(state, FieldSet{true, false, true});
-}
+void BM_FindByEmail2(benchmark::State& state) { FindByEmail(state, FieldSet{true, false, true}); }
 void BM_FindByEmail3(benchmark::State& state) { FindByEmail(state, FieldSet::All()); }
 
 void BM_NormalizeAndIndex(benchmark::State& state) {
@@ -299,9 +297,9 @@ void BM_UnwrapDek(benchmark::State& state) {
   size_t k = 0;
   for (auto _ : state) {
     const auto& row = world->rows[k++ % world->rows.size()];
-    auto dek = vault::crypto::UnwrapDek(
-        *ring->Find(row.dek_key_id, vault::crypto::KeyPurpose::kData), row.dek_key_id, row.id,
-        row.dek);
+    auto dek =
+        vault::crypto::UnwrapDek(*ring->Find(row.dek_key_id, vault::crypto::KeyPurpose::kData),
+                                 row.dek_key_id, row.id, row.dek);
     benchmark::DoNotOptimize(dek);
   }
   state.SetItemsProcessed(state.iterations());
@@ -340,8 +338,7 @@ void BM_UnwrapDekStack(benchmark::State& state) {
     unsigned long long len = 0;
     int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
         dek, &len, nullptr, wrapped + 5 + 24, row.dek.size() - 5 - 24,
-        reinterpret_cast<const unsigned char*>(aad.data()), aad.size(), wrapped + 5,
-        kek->data());
+        reinterpret_cast<const unsigned char*>(aad.data()), aad.size(), wrapped + 5, kek->data());
     if (rc != 0) {
       state.SkipWithError("unwrap failed");
       break;
@@ -357,16 +354,16 @@ void BM_OpenField(benchmark::State& state) {
   std::vector<vault::crypto::SecretBytes> deks;
   for (size_t k = 0; k < 256; ++k) {
     const auto& row = world->rows[k];
-    auto dek = vault::crypto::UnwrapDek(
-        *ring->Find(row.dek_key_id, vault::crypto::KeyPurpose::kData), row.dek_key_id, row.id,
-        row.dek);
+    auto dek =
+        vault::crypto::UnwrapDek(*ring->Find(row.dek_key_id, vault::crypto::KeyPurpose::kData),
+                                 row.dek_key_id, row.id, row.dek);
     deks.push_back(std::move(dek).value());
   }
   size_t k = 0;
   for (auto _ : state) {
     size_t j = k++ % deks.size();
-    auto plain = vault::crypto::OpenField(deks[j], world->rows[j].id, "email",
-                                          *world->rows[j].email_ct);
+    auto plain =
+        vault::crypto::OpenField(deks[j], world->rows[j].id, "email", *world->rows[j].email_ct);
     benchmark::DoNotOptimize(plain);
   }
   state.SetItemsProcessed(state.iterations());
@@ -450,8 +447,7 @@ void BM_ServiceReveal(benchmark::State& state) {
     const auto& row = world->rows[k++ % world->rows.size()];
     auto revealed = world->access->Reveal(who, meta, row.id, fields, "bench: call back");
     if (!revealed.ok() || revealed->values.size() != 1) {
-      state.SkipWithError(revealed.ok() ? "nothing revealed"
-                                        : revealed.status().message().c_str());
+      state.SkipWithError(revealed.ok() ? "nothing revealed" : revealed.status().message().c_str());
       break;
     }
     benchmark::DoNotOptimize(revealed);
@@ -465,9 +461,13 @@ void BM_ServiceReveal(benchmark::State& state) {
 void RegisterBenchmarks() {
   if (group_commit) {
     benchmark::RegisterBenchmark("Floor/FindByEmail2", BM_FindByEmail2)
-        ->Threads(1)->Threads(2)->UseRealTime();
+        ->Threads(1)
+        ->Threads(2)
+        ->UseRealTime();
     benchmark::RegisterBenchmark("Floor/FindByEmail3", BM_FindByEmail3)
-        ->Threads(1)->Threads(2)->UseRealTime();
+        ->Threads(1)
+        ->Threads(2)
+        ->UseRealTime();
     benchmark::RegisterBenchmark("Part/NormalizeAndBlindIndex", BM_NormalizeAndIndex);
     benchmark::RegisterBenchmark("Part/RowFetch", BM_RowFetch)->UseRealTime();
     benchmark::RegisterBenchmark("Part/UnwrapDek", BM_UnwrapDek);
@@ -475,13 +475,19 @@ void RegisterBenchmarks() {
     benchmark::RegisterBenchmark("Part/SodiumMallocFree32", BM_SodiumMallocFree);
     benchmark::RegisterBenchmark("Part/UnwrapDekIntoStackBuffer", BM_UnwrapDekStack);
     benchmark::RegisterBenchmark("Service/Search", BM_ServiceSearch)
-        ->Threads(1)->Threads(16)->UseRealTime();
+        ->Threads(1)
+        ->Threads(16)
+        ->UseRealTime();
   }
   const std::string mode = group_commit ? "on" : "off";
   benchmark::RegisterBenchmark(("GroupCommit/Create/" + mode).c_str(), BM_ServiceCreate)
-      ->Threads(1)->Threads(32)->UseRealTime();
+      ->Threads(1)
+      ->Threads(32)
+      ->UseRealTime();
   benchmark::RegisterBenchmark(("GroupCommit/Reveal/" + mode).c_str(), BM_ServiceReveal)
-      ->Threads(1)->Threads(32)->UseRealTime();
+      ->Threads(1)
+      ->Threads(32)
+      ->UseRealTime();
 }
 
 }  // namespace

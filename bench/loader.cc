@@ -14,6 +14,8 @@
 // creates customers 0..N-1 (bench_data.h) and writes a shuffled sample of K
 // of them as "id<TAB>email<TAB>phone" lines to O/customers.tsv for the wrk
 // scripts. Prints the load time.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -24,7 +26,6 @@
 #include <random>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "audit/audit_log.h"
@@ -43,8 +44,7 @@ int Fail(const std::string& message) {
 }
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -56,14 +56,22 @@ int main(int argc, char** argv) {
   int64_t sample = 50000;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--data-dir") data_dir = v;
-    else if (a == "--policy") policy_file = v;
-    else if (a == "--out") out_dir = v;
-    else if (a == "--count") count = std::atoll(v.c_str());
-    else if (a == "--threads") threads = std::atoi(v.c_str());
-    else if (a == "--sample") sample = std::atoll(v.c_str());
-    else if (a == "--support-accounts") support_accounts = std::atoi(v.c_str());
-    else return Fail("unknown argument " + a);
+    if (a == "--data-dir")
+      data_dir = v;
+    else if (a == "--policy")
+      policy_file = v;
+    else if (a == "--out")
+      out_dir = v;
+    else if (a == "--count")
+      count = std::atoll(v.c_str());
+    else if (a == "--threads")
+      threads = std::atoi(v.c_str());
+    else if (a == "--sample")
+      sample = std::atoll(v.c_str());
+    else if (a == "--support-accounts")
+      support_accounts = std::atoi(v.c_str());
+    else
+      return Fail("unknown argument " + a);
   }
   if (data_dir.empty() || policy_file.empty() || out_dir.empty()) {
     return Fail("usage: bench_loader --data-dir D --policy P --out O [--count N]");
@@ -100,8 +108,8 @@ int main(int argc, char** argv) {
   // --- principals and tokens (first run only) ---
   std::string tokens_path = out_dir + "/tokens.env";
   if (::access(tokens_path.c_str(), F_OK) != 0) {
-    auto token_for = [&](const std::string& kind, const std::string& name)
-        -> vault::StatusOr<std::string> {
+    auto token_for = [&](const std::string& kind,
+                         const std::string& name) -> vault::StatusOr<std::string> {
       ASSIGN_OR_RETURN(auto t, auth.IssueToken(kind, name, "benchmark", std::nullopt,
                                                audited("admin.tokens.create", name)));
       return t.token;
@@ -136,8 +144,7 @@ int main(int argc, char** argv) {
           std::string name = "bench-support-" + std::to_string(k);
           vault::auth::NewEmployee e{name, name, {"support"}, std::nullopt};
           auto r = auth.CreateEmployee(e, audited("admin.employees.create", name));
-          auto t = r.ok() ? token_for("employee", name)
-                          : vault::StatusOr<std::string>(r.status());
+          auto t = r.ok() ? token_for("employee", name) : vault::StatusOr<std::string>(r.status());
           if (!t.ok()) {
             std::lock_guard lock(error_mu);
             error = t.status().message();

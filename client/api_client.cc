@@ -49,13 +49,12 @@ StatusOr<ApiResponse> ApiClient::Call(const std::string& method, const std::stri
   std::string detail = out.body.is_object() && out.body.contains("detail")
                            ? out.body["detail"].get<std::string>()
                            : "HTTP " + std::to_string(out.status);
-  std::string code = out.body.is_object() && out.body.contains("code")
-                         ? out.body["code"].get<std::string>()
-                         : "";
-  return Status(StatusCode::kFailedPrecondition,
-                detail + " (HTTP " + std::to_string(out.status) +
-                    (code.empty() ? "" : ", " + code) + ")",
-                code);
+  std::string code =
+      out.body.is_object() && out.body.contains("code") ? out.body["code"].get<std::string>() : "";
+  return Status(
+      StatusCode::kFailedPrecondition,
+      detail + " (HTTP " + std::to_string(out.status) + (code.empty() ? "" : ", " + code) + ")",
+      code);
 }
 
 }  // namespace vault::cli

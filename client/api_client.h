@@ -3,11 +3,11 @@
 // readable line. Not thread-safe (one per command).
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include <httplib.h>
+
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/status.h"
 

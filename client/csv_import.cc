@@ -1,6 +1,7 @@
 #include "csv_import.h"
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -16,12 +17,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <thread>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "common/csv.h"
 #include "common/text.h"
@@ -45,12 +44,18 @@ std::string HeaderKey(std::string_view text) {
     if (c == 0xC3 && i + 1 < text.size()) {
       unsigned char d = static_cast<unsigned char>(text[i + 1]) & 0xDF;  // upper == lower
       char folded = 0;
-      if (d >= 0x80 && d <= 0x85) folded = 'a';
-      else if (d == 0x87) folded = 'c';
-      else if (d >= 0x88 && d <= 0x8B) folded = 'e';
-      else if (d >= 0x8C && d <= 0x8F) folded = 'i';
-      else if (d >= 0x92 && d <= 0x96) folded = 'o';
-      else if (d >= 0x99 && d <= 0x9C) folded = 'u';
+      if (d >= 0x80 && d <= 0x85)
+        folded = 'a';
+      else if (d == 0x87)
+        folded = 'c';
+      else if (d >= 0x88 && d <= 0x8B)
+        folded = 'e';
+      else if (d >= 0x8C && d <= 0x8F)
+        folded = 'i';
+      else if (d >= 0x92 && d <= 0x96)
+        folded = 'o';
+      else if (d >= 0x99 && d <= 0x9C)
+        folded = 'u';
       if (folded != 0) {
         out.push_back(folded);
         ++i;
@@ -64,14 +69,14 @@ std::string HeaderKey(std::string_view text) {
 }
 
 const std::vector<std::string> kEmailHeaders = {
-    "email", "courriel", "emailaddress", "adressecourriel", "adresseelectronique",
-    "adresseemail", "mail", "customeremail"};
+    "email",        "courriel", "emailaddress", "adressecourriel", "adresseelectronique",
+    "adresseemail", "mail",     "customeremail"};
 const std::vector<std::string> kPhoneHeaders = {
-    "phone", "telephone", "mobile", "phonenumber", "telephonenumber", "tel",
-    "cell", "cellphone", "mobilephone", "cellulaire", "numerodetelephone", "portable",
+    "phone",        "telephone", "mobile",      "phonenumber", "telephonenumber",   "tel",
+    "cell",         "cellphone", "mobilephone", "cellulaire",  "numerodetelephone", "portable",
     "customerphone"};
-const std::vector<std::string> kNameHeaders = {"name", "fullname", "nom", "nomcomplet",
-                                               "customername", "nomduclient"};
+const std::vector<std::string> kNameHeaders = {"name",       "fullname",     "nom",
+                                               "nomcomplet", "customername", "nomduclient"};
 const std::vector<std::string> kFirstNameHeaders = {"firstname", "givenname", "prenom"};
 const std::vector<std::string> kLastNameHeaders = {"lastname", "surname", "familyname",
                                                    "nomdefamille", "nom"};
@@ -87,8 +92,7 @@ struct Columns {
   std::vector<std::string> header;
 
   std::string Name(int i) const {
-    return i >= 0 && static_cast<size_t>(i) < header.size() ? header[static_cast<size_t>(i)]
-                                                            : "";
+    return i >= 0 && static_cast<size_t>(i) < header.size() ? header[static_cast<size_t>(i)] : "";
   }
   std::string NameColumns() const {
     if (name >= 0) return Name(name);
@@ -157,16 +161,17 @@ StatusOr<Columns> MapColumns(const std::vector<std::string>& header, const Impor
     }
   }
   if (c.email < 0 && c.phone < 0) {
-    return InvalidArgument(
-        "no email or phone column in the header (" + ListHeader(header) +
-        "); name them with --email-column / --phone-column");
+    return InvalidArgument("no email or phone column in the header (" + ListHeader(header) +
+                           "); name them with --email-column / --phone-column");
   }
   static const std::regex kPurpose("[a-z0-9_]{1,64}");
   for (const auto& spec : o.consent_columns) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
-      return InvalidArgument("--consent-column takes PURPOSE=COLUMN (for example "
-                             "marketing_email=Newsletter), not \"" + spec + "\"");
+      return InvalidArgument(
+          "--consent-column takes PURPOSE=COLUMN (for example "
+          "marketing_email=Newsletter), not \"" +
+          spec + "\"");
     }
     ConsentColumn cc;
     cc.purpose = spec.substr(0, eq);
@@ -188,12 +193,12 @@ StatusOr<Columns> MapColumns(const std::vector<std::string>& header, const Impor
 StatusOr<std::optional<bool>> ParseConsent(std::string_view text) {
   std::string v = HeaderKey(text);
   if (v.empty()) return std::optional<bool>();
-  for (const char* yes : {"yes", "y", "true", "1", "oui", "o", "x", "granted", "optin",
-                          "consented", "subscribed"}) {
+  for (const char* yes :
+       {"yes", "y", "true", "1", "oui", "o", "x", "granted", "optin", "consented", "subscribed"}) {
     if (v == yes) return std::optional<bool>(true);
   }
-  for (const char* no : {"no", "n", "false", "0", "non", "withdrawn", "refused", "optout",
-                         "unsubscribed"}) {
+  for (const char* no :
+       {"no", "n", "false", "0", "non", "withdrawn", "refused", "optout", "unsubscribed"}) {
     if (v == no) return std::optional<bool>(false);
   }
   return InvalidArgument("not a consent answer");
@@ -204,17 +209,17 @@ StatusOr<std::optional<bool>> ParseConsent(std::string_view text) {
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n'))
+    --e;
   return std::string(s.substr(b, e - b));
 }
 
 // Windows-1252 (a superset of Latin-1 for printable text) to UTF-8.
 std::string FromWindows1252(std::string_view in) {
-  static const char16_t k80[32] = {
-      0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-      0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
-      0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-      0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+  static const char16_t k80[32] = {0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                   0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+                                   0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                   0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
   std::string out;
   out.reserve(in.size() + in.size() / 4);
   for (char ch : in) {
@@ -315,8 +320,11 @@ class Importer {
  public:
   Importer(const ApiOptions& api, const ImportOptions& options, Columns columns,
            std::string key_prefix, Live& live)
-      : api_(api), options_(options), columns_(std::move(columns)),
-        key_prefix_(std::move(key_prefix)), live_(live) {}
+      : api_(api),
+        options_(options),
+        columns_(std::move(columns)),
+        key_prefix_(std::move(key_prefix)),
+        live_(live) {}
 
   // Producer side.
   void Submit(std::unique_ptr<Batch> batch) {
@@ -448,8 +456,7 @@ class Importer {
         out.detail = out.body.value("detail", "");
       }
       if (out.status == 429 || out.status >= 500) {
-        last = "HTTP " + std::to_string(out.status) +
-               (out.detail.empty() ? "" : ": " + out.detail);
+        last = "HTTP " + std::to_string(out.status) + (out.detail.empty() ? "" : ": " + out.detail);
         if (out.status == 429) {
           std::string after = r->get_header_value("Retry-After");
           int64_t s = after.empty() ? 2 : std::clamp<int64_t>(std::atoll(after.c_str()), 1, 60);
@@ -468,7 +475,8 @@ class Importer {
     std::string why = r.detail.empty() ? "HTTP " + std::to_string(r.status) : r.detail;
     std::string hint;
     if (r.status == 401) hint = " (check --token)";
-    if (r.status == 403) hint = " (the account's role must allow customer.create and customer.search)";
+    if (r.status == 403)
+      hint = " (the account's role must allow customer.create and customer.search)";
     if (r.status == 413) hint = " (try a smaller --batch-bytes)";
     return FailedPrecondition(what + ": " + why + " (HTTP " + std::to_string(r.status) +
                               (r.code.empty() ? "" : ", " + r.code) + ")" + hint);
@@ -544,14 +552,12 @@ class Importer {
         }
         row.settled = true;
         ++live_.rejected;
-        batch.rejections.push_back(
-            {row.line, code.empty() ? "rejected" : code, ColumnFor(code),
-             detail.empty() ? "HTTP " + std::to_string(status) : detail});
+        batch.rejections.push_back({row.line, code.empty() ? "rejected" : code, ColumnFor(code),
+                                    detail.empty() ? "HTTP " + std::to_string(status) : detail});
       }
       // Rows the response did not mention (it should mention all): send again.
       for (size_t i : pending) {
-        if (!batch.rows[i].settled &&
-            std::find(again.begin(), again.end(), i) == again.end()) {
+        if (!batch.rows[i].settled && std::find(again.begin(), again.end(), i) == again.end()) {
           again.push_back(i);
         }
       }
@@ -595,8 +601,8 @@ class Importer {
             if (r->status == 404) break;  // erased meanwhile
             if (r->status != 200) return Refused(*r, "cannot read consents");
             const json& states = r->body["consents"];
-            if (states.is_object() && states.contains(purpose) &&
-                states[purpose].contains("at") && !states[purpose]["at"].is_null()) {
+            if (states.is_object() && states.contains(purpose) && states[purpose].contains("at") &&
+                !states[purpose]["at"].is_null()) {
               if (ours) {
                 ++(granted ? batch.consents_granted : batch.consents_withdrawn);
               } else {
@@ -654,8 +660,11 @@ struct Totals {
 class Progress {
  public:
   Progress(int64_t total_bytes, bool enabled)
-      : total_(total_bytes), enabled_(enabled), tty_(::isatty(STDERR_FILENO) == 1),
-        start_(SteadyClock::now()), last_(start_) {}
+      : total_(total_bytes),
+        enabled_(enabled),
+        tty_(::isatty(STDERR_FILENO) == 1),
+        start_(SteadyClock::now()),
+        last_(start_) {}
 
   double Elapsed() const {
     return std::chrono::duration<double>(SteadyClock::now() - start_).count();
@@ -722,11 +731,9 @@ int Fail(const std::string& message) {
 
 }  // namespace
 
-ImportCommand::ImportCommand(CLI::App& cli,
-                             const std::function<void(CLI::App*)>& add_remote) {
+ImportCommand::ImportCommand(CLI::App& cli, const std::function<void(CLI::App*)>& add_remote) {
   command_ = cli.add_subcommand(
-      "import",
-      "import customers from a CSV file (find-or-create: re-running adds nothing twice)");
+      "import", "import customers from a CSV file (find-or-create: re-running adds nothing twice)");
   auto& o = options_;
   command_->add_option("file", o.file, "the CSV file (UTF-8, with a header row)")
       ->required()
@@ -749,12 +756,13 @@ ImportCommand::ImportCommand(CLI::App& cli,
   command_->add_option("--delimiter", o.delimiter, "auto, ',', ';' or tab")
       ->check(CLI::IsMember({"auto", ",", ";", "tab", "\t"}));
   command_->add_option("--encoding", o.encoding, "utf-8 or windows-1252 (also latin-1)")
-      ->check(CLI::IsMember({"utf-8", "utf8", "windows-1252", "cp1252", "latin-1", "latin1",
-                             "iso-8859-1"}));
+      ->check(CLI::IsMember(
+          {"utf-8", "utf8", "windows-1252", "cp1252", "latin-1", "latin1", "iso-8859-1"}));
   command_->add_option("--batch-size", o.batch_size, "rows per request (at most 500)")
       ->check(CLI::Range(1, 500));
-  command_->add_option("--batch-bytes", o.batch_bytes,
-                       "JSON bytes per request (below the server's body limit)")
+  command_
+      ->add_option("--batch-bytes", o.batch_bytes,
+                   "JSON bytes per request (below the server's body limit)")
       ->check(CLI::Range(1024, 16 * 1024 * 1024));
   command_->add_option("--concurrency", o.concurrency, "requests in flight (1-16)")
       ->check(CLI::Range(1, 16));
@@ -770,8 +778,9 @@ int RunImport(const ApiOptions& api, const ImportOptions& options) {
   // fail the next write with an error (and be retried), not kill the process.
   ::signal(SIGPIPE, SIG_IGN);
   if (!options.consent_columns.empty() && options.consent_notice.empty()) {
-    return Fail("--consent-column needs --consent-notice (the notice version the customers "
-                "agreed to)");
+    return Fail(
+        "--consent-column needs --consent-notice (the notice version the customers "
+        "agreed to)");
   }
   int fd = ::open(options.file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Fail("cannot open " + options.file);
@@ -823,36 +832,33 @@ int RunImport(const ApiOptions& api, const ImportOptions& options) {
 
   // The report: created before anything is sent, so a run that cannot write
   // it does nothing. Line numbers, codes, column names: never the values.
-  std::string report_path = options.report.empty() ? options.file + ".rejected.csv"
-                                                   : options.report;
+  std::string report_path =
+      options.report.empty() ? options.file + ".rejected.csv" : options.report;
   int report_fd = ::open(report_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (report_fd < 0) return Fail("cannot write the report " + report_path);
   FILE* report = ::fdopen(report_fd, "w");
   std::string report_header = csv::FormatRecord({"line", "reason", "column", "detail"});
   std::fwrite(report_header.data(), 1, report_header.size(), report);
 
-  std::printf("importing %s: %s%s%s%s\n", options.file.c_str(),
-              columns.email >= 0 ? ("email from \"" + columns.Name(columns.email) + "\"").c_str()
-                                 : "no email column",
-              columns.phone >= 0
-                  ? (", phone from \"" + columns.Name(columns.phone) + "\"").c_str()
-                  : ", no phone column",
-              columns.NameColumns().empty()
-                  ? ", no name column"
-                  : (", name from \"" + columns.NameColumns() + "\"").c_str(),
-              columns.consents.empty()
-                  ? ""
-                  : (", " + std::to_string(columns.consents.size()) + " consent column(s)")
-                        .c_str());
+  std::printf(
+      "importing %s: %s%s%s%s\n", options.file.c_str(),
+      columns.email >= 0 ? ("email from \"" + columns.Name(columns.email) + "\"").c_str()
+                         : "no email column",
+      columns.phone >= 0 ? (", phone from \"" + columns.Name(columns.phone) + "\"").c_str()
+                         : ", no phone column",
+      columns.NameColumns().empty() ? ", no name column"
+                                    : (", name from \"" + columns.NameColumns() + "\"").c_str(),
+      columns.consents.empty()
+          ? ""
+          : (", " + std::to_string(columns.consents.size()) + " consent column(s)").c_str());
   std::fflush(stdout);
 
   // Idempotency keys: this file (device, inode, size, mtime, path) and this
   // run, then the batch number.
   crypto::EnsureSodium();
   std::string identity = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-                         std::to_string(st.st_size) + ":" +
-                         std::to_string(st.st_mtim.tv_sec) + "." +
-                         std::to_string(st.st_mtim.tv_nsec) + ":" + options.file + ":" +
+                         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
+                         "." + std::to_string(st.st_mtim.tv_nsec) + ":" + options.file + ":" +
                          crypto::RandomBytes(16);
   unsigned char digest[12];
   crypto_generichash(digest, sizeof(digest),
@@ -888,8 +894,8 @@ int RunImport(const ApiOptions& api, const ImportOptions& options) {
         std::sort(rejections.begin(), rejections.end(),
                   [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
         for (const auto& r : rejections) {
-          std::string line = csv::FormatRecord(
-              {std::to_string(r.line), r.reason, r.column, r.detail}, ',', true);
+          std::string line =
+              csv::FormatRecord({std::to_string(r.line), r.reason, r.column, r.detail}, ',', true);
           std::fwrite(line.data(), 1, line.size(), report);
         }
         totals.rejected += static_cast<int64_t>(rejections.size());
@@ -922,8 +928,9 @@ int RunImport(const ApiOptions& api, const ImportOptions& options) {
     batch = std::make_unique<Batch>();
   };
   const std::string encoding_detail =
-      cp1252 ? "not valid text" : "not UTF-8 text; save the file as \"CSV UTF-8\" or pass "
-                                  "--encoding windows-1252";
+      cp1252 ? "not valid text"
+             : "not UTF-8 text; save the file as \"CSV UTF-8\" or pass "
+               "--encoding windows-1252";
 
   while (!importer.aborted()) {
     outcome = reader.Next(&record, &error);
@@ -1035,20 +1042,21 @@ int RunImport(const ApiOptions& api, const ImportOptions& options) {
   std::printf("  read:            %lld rows\n", static_cast<long long>(totals.read));
   std::printf("  created:         %lld\n", static_cast<long long>(totals.created));
   std::printf("  already present: %lld\n", static_cast<long long>(totals.present));
-  std::printf("  rejected:        %lld%s\n", static_cast<long long>(totals.rejected),
-              totals.rejected > 0 ? (" (line numbers and reasons in " + report_path + ")").c_str()
-                                  : "");
+  std::printf(
+      "  rejected:        %lld%s\n", static_cast<long long>(totals.rejected),
+      totals.rejected > 0 ? (" (line numbers and reasons in " + report_path + ")").c_str() : "");
   if (stopped) {
     std::printf("  not processed:   %lld (and the rest of the file was not read)\n",
                 static_cast<long long>(totals.not_processed));
   }
   if (!columns.consents.empty()) {
-    std::printf("  consents:        %lld recorded (%lld granted, %lld withdrawn), %lld already "
-                "in the ledger and kept\n",
-                static_cast<long long>(totals.consents_granted + totals.consents_withdrawn),
-                static_cast<long long>(totals.consents_granted),
-                static_cast<long long>(totals.consents_withdrawn),
-                static_cast<long long>(totals.consents_kept));
+    std::printf(
+        "  consents:        %lld recorded (%lld granted, %lld withdrawn), %lld already "
+        "in the ledger and kept\n",
+        static_cast<long long>(totals.consents_granted + totals.consents_withdrawn),
+        static_cast<long long>(totals.consents_granted),
+        static_cast<long long>(totals.consents_withdrawn),
+        static_cast<long long>(totals.consents_kept));
   }
   std::printf("  elapsed:         %.1f s\n", elapsed);
   std::printf("  rate:            %.0f rows/s\n",

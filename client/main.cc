@@ -16,12 +16,12 @@
 #include <string>
 
 #include "api_client.h"
-#include "csv_import.h"
 #include "audit/audit_log.h"
+#include "auth/auth_service.h"
 #include "common/embedded_resources.h"
 #include "common/file_lock.h"
-#include "auth/auth_service.h"
 #include "crypto/util.h"
+#include "csv_import.h"
 #include "http/dev_cert.h"
 #include "policy/policy.h"
 #include "service/vault.h"
@@ -50,9 +50,7 @@ std::string ValueOrStdin(const std::string& value) {
   return line;
 }
 
-std::vector<std::string> SplitCommas(const std::string& s) {
-  return vault::auth::SplitRoles(s);
-}
+std::vector<std::string> SplitCommas(const std::string& s) { return vault::auth::SplitRoles(s); }
 
 struct Local {
   std::string data_dir = "var/dev";
@@ -87,8 +85,8 @@ std::string GeneratePassword() {
 int CreateLocalEmployees(const Local& local,
                          const std::vector<std::pair<std::string, std::string>>& employees,
                          bool with_passwords, bool admin_token) {
-  auto vault = vault::service::OpenVaultAt(vault::service::DatabasePathIn(local.data_dir),
-                                           local.Root());
+  auto vault =
+      vault::service::OpenVaultAt(vault::service::DatabasePathIn(local.data_dir), local.Root());
   if (!vault.ok()) return Fail(vault.status().message());
   auto policy = local.LoadPolicy();
   if (!policy.ok()) return Fail(policy.status().message());
@@ -109,9 +107,8 @@ int CreateLocalEmployees(const Local& local,
     entry.action = "admin.employees.create";
     entry.record_id = username;
     entry.detail = "roles=" + role;
-    auto row = auth.CreateEmployee(e, [&](vault::store::Database& db) {
-      return audit.Append(db, entry).status();
-    });
+    auto row = auth.CreateEmployee(
+        e, [&](vault::store::Database& db) { return audit.Append(db, entry).status(); });
     if (!row.ok()) {
       if (row.status().code() == vault::StatusCode::kAlreadyExists) continue;
       return Fail(row.status().message());
@@ -125,10 +122,9 @@ int CreateLocalEmployees(const Local& local,
       tentry.action = "admin.tokens.create";
       tentry.record_id = "employee:" + username;
       tentry.detail = "";
-      auto token = auth.IssueToken("employee", username, "created by contact-vault init",
-                                   std::nullopt, [&](vault::store::Database& db) {
-                                     return audit.Append(db, tentry).status();
-                                   });
+      auto token = auth.IssueToken(
+          "employee", username, "created by contact-vault init", std::nullopt,
+          [&](vault::store::Database& db) { return audit.Append(db, tentry).status(); });
       if (!token.ok()) return Fail(token.status().message());
       std::printf("admin API token (shown once, stored only as a hash):\n  %s\n",
                   token->token.c_str());
@@ -217,12 +213,14 @@ int main(int argc, char** argv) {
 
   // --- init ---
   bool use_passphrase = false;
-  auto* init = cli.add_subcommand("init", "create a data directory, root key, database and first admin");
+  auto* init =
+      cli.add_subcommand("init", "create a data directory, root key, database and first admin");
   add_local(init, true);
   init->add_flag("--passphrase", use_passphrase,
                  "derive the root key from CONTACT_VAULT_PASSPHRASE instead of a key file");
 
-  auto* dev_cert = cli.add_subcommand("dev-cert", "create a self-signed development certificate in DATA_DIR/tls");
+  auto* dev_cert = cli.add_subcommand(
+      "dev-cert", "create a self-signed development certificate in DATA_DIR/tls");
   add_local(dev_cert, true);
 
   auto* dev_accounts = cli.add_subcommand(
@@ -246,8 +244,8 @@ int main(int argc, char** argv) {
   employee_disable->add_option("username", username)->required();
   add_remote(employee_disable);
 
-  auto* service_account = cli.add_subcommand("service-account", "manage service accounts")
-                              ->require_subcommand(1);
+  auto* service_account =
+      cli.add_subcommand("service-account", "manage service accounts")->require_subcommand(1);
   auto* sa_add = service_account->add_subcommand("add", "add a service account (a POS terminal)");
   sa_add->add_option("name", name)->required();
   sa_add->add_option("--roles", roles, "comma-separated roles")->default_val("pos");
@@ -271,8 +269,9 @@ int main(int argc, char** argv) {
   add_remote(token_list);
 
   // --- customers ---
-  auto* customer = cli.add_subcommand("customer", "customers (PII: pass '-' to read a value from stdin)")
-                       ->require_subcommand(1);
+  auto* customer =
+      cli.add_subcommand("customer", "customers (PII: pass '-' to read a value from stdin)")
+          ->require_subcommand(1);
   std::string email, phone, customer_id, fields = "phone", reason;
   auto* customer_add = customer->add_subcommand("add", "create a customer");
   customer_add->add_option("--email", email);
@@ -297,8 +296,8 @@ int main(int argc, char** argv) {
   add_remote(customer_export);
 
   // --- retention ---
-  auto* retention = cli.add_subcommand("retention", "erase customers no longer needed")
-                        ->require_subcommand(1);
+  auto* retention =
+      cli.add_subcommand("retention", "erase customers no longer needed")->require_subcommand(1);
   bool dry_run = false;
   auto* retention_run = retention->add_subcommand(
       "run", "run the retention rules now (customer.erase); --dry-run only counts");
@@ -327,7 +326,8 @@ int main(int argc, char** argv) {
   std::string purpose = "data";
   bool watch = false;
   auto* keys_rotate = keys->add_subcommand("rotate", "start an online rotation");
-  keys_rotate->add_option("--purpose", purpose, "data or index")->check(CLI::IsMember({"data", "index"}));
+  keys_rotate->add_option("--purpose", purpose, "data or index")
+      ->check(CLI::IsMember({"data", "index"}));
   keys_rotate->add_flag("--watch", watch, "follow progress until done");
   add_remote(keys_rotate);
   auto* keys_status = keys->add_subcommand("status", "progress of the current or last rotation");
@@ -387,10 +387,9 @@ int main(int argc, char** argv) {
   }
   if (dev_accounts->parsed()) {
     std::printf("development sign-ins (shown once):\n");
-    return CreateLocalEmployees(local,
-                                {{"devadmin", "admin"}, {"cashier", "cashier"},
-                                 {"support", "support"}},
-                                true, false);
+    return CreateLocalEmployees(
+        local, {{"devadmin", "admin"}, {"cashier", "cashier"}, {"support", "support"}}, true,
+        false);
   }
   if (rekey->parsed() || restore->parsed()) {
     auto lock = vault::FileLock::Acquire(local.data_dir + "/server.lock", "contact-vault-server");
@@ -417,24 +416,25 @@ int main(int argc, char** argv) {
     } else {
       std::printf("keyring rewrapped under the new root key in %s\n", new_root.key_file.c_str());
       if (new_root.key_file != local.Root().key_file) {
-        std::printf("the old root key file %s no longer opens the database: destroy it "
-                    "(shred -u) once the new one is backed up\n",
-                    local.Root().key_file.c_str());
+        std::printf(
+            "the old root key file %s no longer opens the database: destroy it "
+            "(shred -u) once the new one is backed up\n",
+            local.Root().key_file.c_str());
       }
     }
     return 0;
   }
   if (backup->parsed()) {
-    Status st = vault::service::BackupVault(vault::service::DatabasePathIn(local.data_dir),
-                                            backup_file);
+    Status st =
+        vault::service::BackupVault(vault::service::DatabasePathIn(local.data_dir), backup_file);
     if (!st.ok()) return Fail(st.message());
     std::printf("backup written to %s (ciphertext and the keyring wrapped by today's root key)\n",
                 backup_file.c_str());
     return 0;
   }
   if (audit_verify->parsed() && verify_local) {
-    auto vault = vault::service::OpenVaultAt(vault::service::DatabasePathIn(local.data_dir),
-                                             local.Root());
+    auto vault =
+        vault::service::OpenVaultAt(vault::service::DatabasePathIn(local.data_dir), local.Root());
     if (!vault.ok()) return Fail(vault.status().message());
     vault::audit::AuditLog log(*vault->store, *vault->keys);
     auto result = log.Verify();
@@ -516,8 +516,8 @@ int main(int argc, char** argv) {
       // Mode 0600 from the first byte: the file holds plaintext.
       int fd = ::open(export_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       std::string text = r->body.dump(2) + "\n";
-      bool written = fd >= 0 && ::write(fd, text.data(), text.size()) ==
-                                    static_cast<ssize_t>(text.size());
+      bool written =
+          fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
       if (fd >= 0) ::close(fd);
       if (!written) return Fail("cannot write " + export_out);
       std::printf("wrote %s (it holds plaintext: keep it safe and delete it when done)\n",
@@ -535,12 +535,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     int64_t n = rep.value("erasures", int64_t{0});
-    std::printf("%s%lld customer%s %s (rule: erase when unseen for over %lld days; "
-                "%lld past it, %lld kept by consent)\n",
-                dry_run ? "dry run: " : "", static_cast<long long>(n), n == 1 ? "" : "s",
-                dry_run ? "would be erased" : "erased", static_cast<long long>(days),
-                static_cast<long long>(rep.value("examined", int64_t{0})),
-                static_cast<long long>(rep.value("kept_by_consent", int64_t{0})));
+    std::printf(
+        "%s%lld customer%s %s (rule: erase when unseen for over %lld days; "
+        "%lld past it, %lld kept by consent)\n",
+        dry_run ? "dry run: " : "", static_cast<long long>(n), n == 1 ? "" : "s",
+        dry_run ? "would be erased" : "erased", static_cast<long long>(days),
+        static_cast<long long>(rep.value("examined", int64_t{0})),
+        static_cast<long long>(rep.value("kept_by_consent", int64_t{0})));
     for (const auto& [why, count] : rep["by_reason"].items()) {
       std::printf("  %6lld  %s\n", static_cast<long long>(count.get<int64_t>()), why.c_str());
     }

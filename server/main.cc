@@ -76,23 +76,21 @@ int main(int argc, char** argv) {
   auto vault = vault::service::OpenVaultAt(config->DatabasePath(), root, store_options);
   if (!vault.ok()) return Fail(vault.status().message());
   // Offline commands (root rekey, restore) refuse to run while this is held.
-  auto lock = vault::FileLock::Acquire(config->data_dir + "/server.lock",
-                                       "another contact-vault-server");
+  auto lock =
+      vault::FileLock::Acquire(config->data_dir + "/server.lock", "another contact-vault-server");
   if (!lock.ok()) return Fail(lock.status().message());
 
   auto policy = vault::policy::Policy::LoadFile(config->policy_file);
   if (!policy.ok()) return Fail(policy.status().message());
 
-  vault::service::CustomerService customers(*vault->store, *vault->keys,
-                                            {config->default_region});
+  vault::service::CustomerService customers(*vault->store, *vault->keys, {config->default_region});
   vault::audit::AuditLog audit(*vault->store, *vault->keys);
   vault::auth::AuthService auth(*vault->store, *policy, vault::http::AuthOptionsFrom(*config));
   vault::service::AccessService access(customers, *policy, audit);
   vault::service::AdminService admin(auth, *policy, audit, *vault->store);
   vault::service::RotationOptions rotation;
   rotation.pause_ms = config->rotation_pause_ms;
-  vault::service::KeyRotator rotator(*vault->store, *vault->keys, *vault->root, audit,
-                                     rotation);
+  vault::service::KeyRotator rotator(*vault->store, *vault->keys, *vault->root, audit, rotation);
   admin.set_key_rotator(&rotator);
   if (auto st = rotator.ResumePending(); !st.ok()) return Fail(st.message());
   vault::http::Metrics metrics;

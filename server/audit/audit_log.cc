@@ -31,8 +31,7 @@ uint64_t GetU64(std::string_view in) {
   return v;
 }
 
-std::string Mac(const crypto::SecretBytes& key, std::string_view prev,
-                std::string_view message) {
+std::string Mac(const crypto::SecretBytes& key, std::string_view prev, std::string_view message) {
   crypto_generichash_state state;
   crypto_generichash_init(&state, key.data(), key.size(), kMacSize);
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(prev.data()),
@@ -82,14 +81,22 @@ std::string Canonical(const store::AuditRow& row) {
 
 std::string OutcomeFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return "success";
-    case StatusCode::kUnauthenticated: return "unauthenticated";
-    case StatusCode::kPermissionDenied: return "denied";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kInvalidArgument: return "invalid";
-    case StatusCode::kAlreadyExists: return "conflict";
-    case StatusCode::kResourceExhausted: return "rate_limited";
-    default: return "error";
+    case StatusCode::kOk:
+      return "success";
+    case StatusCode::kUnauthenticated:
+      return "unauthenticated";
+    case StatusCode::kPermissionDenied:
+      return "denied";
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kInvalidArgument:
+      return "invalid";
+    case StatusCode::kAlreadyExists:
+      return "conflict";
+    case StatusCode::kResourceExhausted:
+      return "rate_limited";
+    default:
+      return "error";
   }
 }
 
@@ -175,8 +182,7 @@ StatusOr<VerifyResult> VerifyChain(store::Database& db, const crypto::Keyring& r
     ++result.entries;
     if (!result.intact) return Status::Ok();
     if (row.seq != expected) {
-      broken(expected, row.seq > expected ? "entry missing (sequence gap)"
-                                          : "entry out of order");
+      broken(expected, row.seq > expected ? "entry missing (sequence gap)" : "entry out of order");
       return Status::Ok();
     }
     const crypto::SecretBytes* key = ring.Find(row.key_id, crypto::KeyPurpose::kAudit);
@@ -204,8 +210,7 @@ StatusOr<VerifyResult> VerifyChain(store::Database& db, const crypto::Keyring& r
     std::string head_mac = head->substr(8, kMacSize);
     // The head may have been written under any usable audit key.
     for (uint32_t id : ring.UsableIds(crypto::KeyPurpose::kAudit)) {
-      if (EqualBytes(HeadValue(*ring.Find(id, crypto::KeyPurpose::kAudit), head_seq,
-                               head_mac),
+      if (EqualBytes(HeadValue(*ring.Find(id, crypto::KeyPurpose::kAudit), head_seq, head_mac),
                      *head)) {
         head_ok = head_seq == expected - 1 && EqualBytes(head_mac, prev);
         if (!head_ok && head_seq > expected - 1) {

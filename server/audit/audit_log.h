@@ -35,9 +35,9 @@ struct Entry {
   std::string roles;                    // comma-separated
   std::string action;                   // "customer.search", "auth.login", ...
   std::string record_id;
-  std::string fields;                   // "email:masked,phone:masked"
+  std::string fields;  // "email:masked,phone:masked"
   std::string reason;
-  std::string outcome = "success";      // success, denied, not_found, invalid, ...
+  std::string outcome = "success";  // success, denied, not_found, invalid, ...
   std::string detail;
   std::string request_id;
   std::string client;

@@ -20,8 +20,7 @@ constexpr int64_t kSessionTouchMs = 30 * 1000;
 std::string Hash32(std::string_view data) {
   std::string out(32, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-                     nullptr, 0);
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr, 0);
   return out;
 }
 
@@ -45,9 +44,12 @@ bool IsValidName(std::string_view name) {
 
 std::string Principal::Label() const {
   switch (kind) {
-    case Kind::kEmployee: return "employee:" + name;
-    case Kind::kService: return "service:" + name;
-    case Kind::kAnonymous: return "anonymous";
+    case Kind::kEmployee:
+      return "employee:" + name;
+    case Kind::kService:
+      return "service:" + name;
+    case Kind::kAnonymous:
+      return "anonymous";
   }
   return "anonymous";
 }
@@ -83,9 +85,8 @@ bool ParseToken(std::string_view token, std::string* id, std::string* secret) {
   std::string_view id_part = token.substr(kTokenPrefix.size(), kTokenIdHex);
   if (token[kTokenPrefix.size() + kTokenIdHex] != '_') return false;
   std::string_view secret_part = token.substr(kTokenPrefix.size() + kTokenIdHex + 1);
-  bool id_ok = std::all_of(id_part.begin(), id_part.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  bool id_ok = std::all_of(id_part.begin(), id_part.end(),
+                           [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
   bool secret_ok = std::all_of(secret_part.begin(), secret_part.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
   });
@@ -95,8 +96,8 @@ bool ParseToken(std::string_view token, std::string* id, std::string* secret) {
   return true;
 }
 
-AuthService::AuthService(store::Store& store, const policy::Policy& policy,
-                         AuthOptions options, Clock clock)
+AuthService::AuthService(store::Store& store, const policy::Policy& policy, AuthOptions options,
+                         Clock clock)
     : store_(store),
       policy_(policy),
       options_(options),
@@ -129,8 +130,8 @@ StatusOr<Principal> AuthService::LoadPrincipal(store::Database& db, std::string_
 StatusOr<Principal> AuthService::AuthenticateBearer(std::string_view authorization) {
   std::string id, secret;
   std::string_view value = authorization;
-  bool well_formed = value.size() > 7 && (value.substr(0, 7) == "Bearer " ||
-                                          value.substr(0, 7) == "bearer ");
+  bool well_formed =
+      value.size() > 7 && (value.substr(0, 7) == "Bearer " || value.substr(0, 7) == "bearer ");
   if (well_formed) value.remove_prefix(7);
   well_formed = well_formed && ParseToken(value, &id, &secret);
   // Do the same hashing and comparison whatever went wrong, so the time
@@ -164,8 +165,7 @@ StatusOr<Principal> AuthService::AuthenticateBearer(std::string_view authorizati
 }
 
 StatusOr<Principal> AuthService::AuthenticateSession(std::string_view session) {
-  Status expired = Unauthenticated("your session has ended; sign in again",
-                                   "session_expired");
+  Status expired = Unauthenticated("your session has ended; sign in again", "session_expired");
   if (session.empty() || session.size() > 128) return expired;
   std::string id_hash = Hash32(session);
   std::optional<store::SessionRow> row;
@@ -174,8 +174,7 @@ StatusOr<Principal> AuthService::AuthenticateSession(std::string_view session) {
   bool ok = false;
   RETURN_IF_ERROR(store_.Read([&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(row, store::FindSession(db, id_hash));
-    if (!row || row->expires_at <= now ||
-        row->last_seen_at + options_.session_idle_ms <= now) {
+    if (!row || row->expires_at <= now || row->last_seen_at + options_.session_idle_ms <= now) {
       return Status::Ok();
     }
     auto p = LoadPrincipal(db, "employee", row->employee_id);
@@ -203,8 +202,7 @@ StatusOr<Principal> AuthService::AuthenticateSession(std::string_view session) {
   return principal;
 }
 
-StatusOr<LoginResult> AuthService::Login(std::string_view username,
-                                         std::string_view password,
+StatusOr<LoginResult> AuthService::Login(std::string_view username, std::string_view password,
                                          const std::string& client) {
   std::string user_key = "user:" + std::string(username.substr(0, 64));
   std::string client_key = "client:" + client;
@@ -215,8 +213,7 @@ StatusOr<LoginResult> AuthService::Login(std::string_view username,
       int64_t wait_ms = login_failures_.RetryAfterMs(key, limit, options_.login_window_ms);
       int64_t minutes = std::max<int64_t>(1, (wait_ms + 59999) / 60000);
       return ResourceExhausted("too many failed sign-in attempts; try again in " +
-                                   std::to_string(minutes) + " minute" +
-                                   (minutes == 1 ? "" : "s"),
+                                   std::to_string(minutes) + " minute" + (minutes == 1 ? "" : "s"),
                                "login_rate_limited");
     }
   }
@@ -273,8 +270,8 @@ Status AuthService::CheckRoles(const std::vector<std::string>& roles) const {
 StatusOr<store::EmployeeRow> AuthService::CreateEmployee(const NewEmployee& employee,
                                                          const WriteHook& hook) {
   if (!IsValidName(employee.username)) {
-    return InvalidArgument(
-        "username must be 1-64 characters of a-z, 0-9, '-', '_' or '.'", "username_invalid");
+    return InvalidArgument("username must be 1-64 characters of a-z, 0-9, '-', '_' or '.'",
+                           "username_invalid");
   }
   RETURN_IF_ERROR(CheckRoles(employee.roles));
   store::EmployeeRow row;

@@ -37,12 +37,12 @@ struct AuthOptions {
   int64_t login_window_ms = 15 * 60 * 1000;
   int max_concurrent_hashes = 2;
   // Argon2id cost for password hashes; tests lower it.
-  unsigned long long password_ops = 2;         // OPSLIMIT_INTERACTIVE
-  size_t password_mem = 64ull << 20;           // MEMLIMIT_INTERACTIVE
+  unsigned long long password_ops = 2;  // OPSLIMIT_INTERACTIVE
+  size_t password_mem = 64ull << 20;    // MEMLIMIT_INTERACTIVE
 };
 
 struct LoginResult {
-  std::string session;     // the cookie value; shown once, stored as a hash
+  std::string session;  // the cookie value; shown once, stored as a hash
   std::string csrf_token;
   int64_t expires_at_ms = 0;
   Principal principal;
@@ -86,14 +86,13 @@ class AuthService {
 
   StatusOr<store::EmployeeRow> CreateEmployee(const NewEmployee& employee,
                                               const WriteHook& hook = {});
-  StatusOr<store::EmployeeRow> UpdateEmployee(std::string_view username,
-                                              const EmployeePatch& patch,
+  StatusOr<store::EmployeeRow> UpdateEmployee(std::string_view username, const EmployeePatch& patch,
                                               const WriteHook& hook = {});
   StatusOr<std::vector<store::EmployeeRow>> ListEmployees();
 
-  StatusOr<store::ServiceAccountRow> CreateServiceAccount(
-      std::string_view name, const std::vector<std::string>& roles,
-      const WriteHook& hook = {});
+  StatusOr<store::ServiceAccountRow> CreateServiceAccount(std::string_view name,
+                                                          const std::vector<std::string>& roles,
+                                                          const WriteHook& hook = {});
   StatusOr<std::vector<store::ServiceAccountRow>> ListServiceAccounts();
 
   // kind: "employee" or "service"; `name` names the principal.

@@ -16,8 +16,8 @@ struct Principal {
   std::string name;          // username or service account name
   std::string display_name;  // employees only
   std::vector<std::string> roles;
-  std::string via;           // "session", "token:<id>"
-  std::string csrf_token;    // session only: required on unsafe requests
+  std::string via;         // "session", "token:<id>"
+  std::string csrf_token;  // session only: required on unsafe requests
 
   bool authenticated() const { return kind != Kind::kAnonymous; }
   // "employee:alice", "service:till-3", "anonymous": the audit's name for it.

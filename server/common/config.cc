@@ -1,13 +1,13 @@
 #include "common/config.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 namespace vault {
 namespace {
@@ -91,8 +91,8 @@ Setter StrMap(std::map<std::string, std::string> Config::*member) {
 Setter IntMap(std::map<std::string, int> Config::*member, int64_t lo, int64_t hi) {
   return [=](const toml::node& node, Config& c) -> Status {
     const toml::table* table = node.as_table();
-    std::string what = "must be a table of integers from " + std::to_string(lo) + " to " +
-                       std::to_string(hi);
+    std::string what =
+        "must be a table of integers from " + std::to_string(lo) + " to " + std::to_string(hi);
     if (table == nullptr) return InvalidArgument(what);
     std::map<std::string, int> out;
     for (const auto& [key, value] : *table) {
@@ -124,8 +124,9 @@ Status CheckPrivacy(const Config& c) {
   }
   for (const auto& [version, hash] : c.notices) {
     if (!IsToken(version, 64, true)) {
-      return InvalidArgument("privacy.notices: a version must be 1 to 64 of A-Z, a-z, "
-                             "0-9, '.', '-' and '_'");
+      return InvalidArgument(
+          "privacy.notices: a version must be 1 to 64 of A-Z, a-z, "
+          "0-9, '.', '-' and '_'");
     }
     bool hex = hash.size() == 64 && std::all_of(hash.begin(), hash.end(), [](char ch) {
                  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
@@ -151,8 +152,9 @@ Status CheckPrivacy(const Config& c) {
                              "\" is not in privacy.consent_purposes");
     }
     if (c.erase_after_days_unseen == 0) {
-      return InvalidArgument("retention.days_with_consent needs "
-                             "retention.erase_after_days_unseen above 0");
+      return InvalidArgument(
+          "retention.days_with_consent needs "
+          "retention.erase_after_days_unseen above 0");
     }
     if (days < c.erase_after_days_unseen) {
       return InvalidArgument("retention.days_with_consent: \"" + purpose +
@@ -190,8 +192,7 @@ const std::map<std::string, std::map<std::string, Setter>>& Schema() {
         {"absolute_minutes", Int(&Config::session_absolute_minutes, 1, 7 * 24 * 60)},
         {"login_attempts_per_window", Int(&Config::login_attempts_per_window, 1, 1000)},
         {"login_window_minutes", Int(&Config::login_window_minutes, 1, 24 * 60)},
-        {"max_concurrent_password_hashes",
-         Int(&Config::max_concurrent_password_hashes, 1, 64)}}},
+        {"max_concurrent_password_hashes", Int(&Config::max_concurrent_password_hashes, 1, 64)}}},
       {"log", {{"level", Str(&Config::log_level)}}},
       {"privacy",
        {{"officer_name", Str(&Config::privacy_officer_name)},
@@ -223,23 +224,23 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
     std::string section(section_key.str());
     auto schema_it = Schema().find(section);
     if (schema_it == Schema().end() || !section_node.is_table()) {
-      return InvalidArgument(Where(source_name, section_key.source()) +
-                                 "unknown section [" + section + "]",
-                             "config_invalid");
+      return InvalidArgument(
+          Where(source_name, section_key.source()) + "unknown section [" + section + "]",
+          "config_invalid");
     }
     for (const auto& [key, node] : *section_node.as_table()) {
       std::string name(key.str());
       auto it = schema_it->second.find(name);
       if (it == schema_it->second.end()) {
-        return InvalidArgument(Where(source_name, key.source()) + "unknown key " +
-                                   section + "." + name,
-                               "config_invalid");
+        return InvalidArgument(
+            Where(source_name, key.source()) + "unknown key " + section + "." + name,
+            "config_invalid");
       }
       Status st = it->second(node, config);
       if (!st.ok()) {
-        return InvalidArgument(Where(source_name, node.source()) + section + "." + name +
-                                   " " + st.message(),
-                               "config_invalid");
+        return InvalidArgument(
+            Where(source_name, node.source()) + section + "." + name + " " + st.message(),
+            "config_invalid");
       }
     }
   }

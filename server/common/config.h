@@ -17,20 +17,20 @@ struct Config {
   // [server]
   std::string listen = "127.0.0.1";
   int port = 8443;
-  std::string tls_cert;            // PEM; default <data_dir>/tls/cert.pem
-  std::string tls_key;             // PEM; default <data_dir>/tls/key.pem
-  bool allow_plain_http = false;   // only honoured on a loopback address
+  std::string tls_cert;           // PEM; default <data_dir>/tls/cert.pem
+  std::string tls_key;            // PEM; default <data_dir>/tls/key.pem
+  bool allow_plain_http = false;  // only honoured on a loopback address
   int threads = 64;
-  bool dev_mode = false;           // development conveniences (dev accounts)
+  bool dev_mode = false;  // development conveniences (dev accounts)
 
   // [storage]
   std::string data_dir = "var/dev";
   int readers = 4;
 
   // [keys]
-  std::string root_key_file;       // default <data_dir>/root.key
-  std::string root_passphrase;     // from CONTACT_VAULT_PASSPHRASE only
-  int rotation_pause_ms = 0;       // pause between key-rotation batches
+  std::string root_key_file;    // default <data_dir>/root.key
+  std::string root_passphrase;  // from CONTACT_VAULT_PASSPHRASE only
+  int rotation_pause_ms = 0;    // pause between key-rotation batches
 
   // [customers]
   std::string default_region = "CA";
@@ -68,7 +68,7 @@ struct Config {
   // Purpose -> the one contact field (email or phone) its marketing export
   // carries. A purpose not listed cannot be exported.
   std::map<std::string, std::string> export_fields = {{"marketing_email", "email"},
-                                                       {"marketing_sms", "phone"}};
+                                                      {"marketing_sms", "phone"}};
 
   // [retention]
   int erase_after_days_unseen = 730;  // 0: never erase for being unseen
@@ -84,9 +84,7 @@ struct Config {
   std::string TlsCertFile() const {
     return tls_cert.empty() ? data_dir + "/tls/cert.pem" : tls_cert;
   }
-  std::string TlsKeyFile() const {
-    return tls_key.empty() ? data_dir + "/tls/key.pem" : tls_key;
-  }
+  std::string TlsKeyFile() const { return tls_key.empty() ? data_dir + "/tls/key.pem" : tls_key; }
 };
 
 // Reads `path`, then applies the environment: CONTACT_VAULT_DATA_DIR,

@@ -7,19 +7,25 @@ namespace vault::csv {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kUnterminatedQuote: return "csv_unterminated_quote";
-    case ErrorCode::kBareQuote: return "csv_bare_quote";
-    case ErrorCode::kTextAfterQuote: return "csv_text_after_quote";
-    case ErrorCode::kRecordTooLong: return "csv_record_too_long";
-    case ErrorCode::kTooManyFields: return "csv_too_many_fields";
-    case ErrorCode::kUtf16: return "csv_utf16";
-    case ErrorCode::kRead: return "csv_read_failed";
+    case ErrorCode::kUnterminatedQuote:
+      return "csv_unterminated_quote";
+    case ErrorCode::kBareQuote:
+      return "csv_bare_quote";
+    case ErrorCode::kTextAfterQuote:
+      return "csv_text_after_quote";
+    case ErrorCode::kRecordTooLong:
+      return "csv_record_too_long";
+    case ErrorCode::kTooManyFields:
+      return "csv_too_many_fields";
+    case ErrorCode::kUtf16:
+      return "csv_utf16";
+    case ErrorCode::kRead:
+      return "csv_read_failed";
   }
   return "csv_error";
 }
 
-Reader::Reader(Source source, Options options)
-    : source_(std::move(source)), options_(options) {
+Reader::Reader(Source source, Options options) : source_(std::move(source)), options_(options) {
   if (options_.chunk_bytes == 0) options_.chunk_bytes = 64 * 1024;
   if (options_.max_record_bytes == 0) options_.max_record_bytes = 1;
   if (options_.max_fields == 0) options_.max_fields = 1;
@@ -55,8 +61,8 @@ bool Reader::Ensure(size_t n) {
       read_failed_ = got < 0;
       return false;
     }
-    buf_.resize(old + static_cast<size_t>(std::min<long>(
-                          got, static_cast<long>(options_.chunk_bytes))));
+    buf_.resize(old +
+                static_cast<size_t>(std::min<long>(got, static_cast<long>(options_.chunk_bytes))));
   }
   return true;
 }
@@ -86,8 +92,7 @@ void Reader::SkipLine() {
   }
 }
 
-Outcome Reader::Fail(ErrorCode code, int64_t record_line, const std::string& what,
-                     Error* error) {
+Outcome Reader::Fail(ErrorCode code, int64_t record_line, const std::string& what, Error* error) {
   error->code = code;
   error->line = record_line;
   error->message = "line " + std::to_string(record_line) + ": " + what;
@@ -121,8 +126,7 @@ Outcome Reader::Next(Record* record, Error* error) {
     auto at = [&](size_t i) { return static_cast<unsigned char>(buf_[pos_ + i]); };
     if (have >= 2 && ((at(0) == 0xFF && at(1) == 0xFE) || (at(0) == 0xFE && at(1) == 0xFF))) {
       return Fail(ErrorCode::kUtf16, 1,
-                  "the file is UTF-16 text; save it as UTF-8 (\"CSV UTF-8\") and try again",
-                  error);
+                  "the file is UTF-16 text; save it as UTF-8 (\"CSV UTF-8\") and try again", error);
     }
     if (have >= 3 && at(0) == 0xEF && at(1) == 0xBB && at(2) == 0xBF) pos_ += 3;
     start_ = pos_;
@@ -167,10 +171,10 @@ Outcome Reader::Next(Record* record, Error* error) {
     if (!Ensure(1)) {
       if (read_failed_) return Fail(ErrorCode::kRead, line_, "the file could not be read", error);
       if (state == State::kQuoted) {
-        return Fail(ErrorCode::kUnterminatedQuote, record_line,
-                    "a quoted field opened on line " + std::to_string(quote_line_) +
-                        " is never closed",
-                    error);
+        return Fail(
+            ErrorCode::kUnterminatedQuote, record_line,
+            "a quoted field opened on line " + std::to_string(quote_line_) + " is never closed",
+            error);
       }
       fields.push_back(std::move(field));
       if (fields.size() > options_.max_fields) return too_many();
@@ -285,9 +289,9 @@ std::string FormatRecord(const std::vector<std::string>& fields, char delimiter,
          value[0] == '\t' || value[0] == '\r')) {
       value.insert(value.begin(), '\'');
     }
-    bool quote = value.find_first_of(std::string{delimiter, '"', '\r', '\n'}) !=
-                     std::string::npos ||
-                 (!value.empty() && (value.front() == ' ' || value.back() == ' '));
+    bool quote =
+        value.find_first_of(std::string{delimiter, '"', '\r', '\n'}) != std::string::npos ||
+        (!value.empty() && (value.front() == ' ' || value.back() == ' '));
     if (!quote) {
       out += value;
       continue;

@@ -113,9 +113,9 @@ class Reader {
 
   Source source_;
   Options options_;
-  std::string buf_;    // input bytes [consumed_, consumed_ + buf_.size())
-  size_t pos_ = 0;     // next unread byte in buf_
-  size_t start_ = 0;   // start of the current record in buf_
+  std::string buf_;   // input bytes [consumed_, consumed_ + buf_.size())
+  size_t pos_ = 0;    // next unread byte in buf_
+  size_t start_ = 0;  // start of the current record in buf_
   int64_t consumed_ = 0;
   int64_t line_ = 1;
   size_t quote_rel_ = 0;    // the open quote, relative to start_

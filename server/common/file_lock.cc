@@ -15,9 +15,9 @@ StatusOr<FileLock> FileLock::Acquire(const std::string& path, const std::string&
   if (fd < 0) return Unavailable("cannot open lock file " + path, "lock_unavailable");
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
-    return FailedPrecondition(holder + " is running on this data directory (" + path +
-                                  " is locked); stop it first",
-                              "locked");
+    return FailedPrecondition(
+        holder + " is running on this data directory (" + path + " is locked); stop it first",
+        "locked");
   }
   FileLock lock;
   lock.fd_ = fd;

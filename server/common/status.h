@@ -116,10 +116,10 @@ class [[nodiscard]] StatusOr {
 #define VAULT_CONCAT_(a, b) VAULT_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define RETURN_IF_ERROR(expr)            \
-  do {                                   \
-    ::vault::Status _st = (expr);        \
-    if (!_st.ok()) return _st;           \
+#define RETURN_IF_ERROR(expr)     \
+  do {                            \
+    ::vault::Status _st = (expr); \
+    if (!_st.ok()) return _st;    \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, Foo());` declares x from a StatusOr or returns.

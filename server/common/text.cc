@@ -7,23 +7,19 @@
 namespace vault {
 namespace {
 
-constexpr std::size_t kMaxNameLength = 200;       // Bytes, after normalizing.
+constexpr std::size_t kMaxNameLength = 200;  // Bytes, after normalizing.
 constexpr std::size_t kMaxReasonCodePoints = 200;
 
 constexpr std::string_view kAsciiWhitespace = " \t\n\v\f\r";
 
-Status NameInvalid() {
-  return InvalidArgument("name is not a valid name", "name_invalid");
-}
+Status NameInvalid() { return InvalidArgument("name is not a valid name", "name_invalid"); }
 
 // Decodes one UTF-8 sequence starting at text[*pos]. On success stores the
 // code point in *code_point, advances *pos past the sequence and returns true.
 // Returns false (leaving *pos unchanged) on any malformed sequence.
 bool DecodeUtf8(std::string_view text, std::size_t* pos, char32_t* code_point) {
   const std::size_t start = *pos;
-  const auto byte = [&](std::size_t i) {
-    return static_cast<unsigned char>(text[i]);
-  };
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   const unsigned char lead = byte(start);
   std::size_t length;
   char32_t cp;
@@ -68,18 +64,17 @@ bool DecodeUtf8(std::string_view text, std::size_t* pos, char32_t* code_point) {
 // Whitespace that NormalizeName collapses: ASCII whitespace and the Unicode
 // space separators (Zs) plus the line and paragraph separators.
 bool IsNameWhitespace(char32_t cp) {
-  return cp == U' ' || cp == U'\t' || cp == U'\n' || cp == U'\v' ||
-         cp == U'\f' || cp == U'\r' || cp == 0x00A0 || cp == 0x1680 ||
-         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
-         cp == 0x202F || cp == 0x205F || cp == 0x3000;
+  return cp == U' ' || cp == U'\t' || cp == U'\n' || cp == U'\v' || cp == U'\f' || cp == U'\r' ||
+         cp == 0x00A0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+         cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 // Characters a name may not contain: controls (Cc) and the bidirectional
 // embedding/override/isolate controls, which can make a name display as
 // something other than what is stored.
 bool IsForbiddenInName(char32_t cp) {
-  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ||
-         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
 }
 
 }  // namespace

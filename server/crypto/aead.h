@@ -29,9 +29,9 @@ StatusOr<std::string> AeadOpen(const SecretBytes& key, std::string_view sealed,
 
 // As AeadOpen, but the plaintext (a key) goes straight into a SecretBytes
 // (guarded memory unless `storage` says inline).
-StatusOr<SecretBytes> AeadOpenSecret(
-    const SecretBytes& key, std::string_view sealed, std::string_view associated_data,
-    SecretBytes::Storage storage = SecretBytes::Storage::kGuarded);
+StatusOr<SecretBytes> AeadOpenSecret(const SecretBytes& key, std::string_view sealed,
+                                     std::string_view associated_data,
+                                     SecretBytes::Storage storage = SecretBytes::Storage::kGuarded);
 
 // The one error every failed decryption returns.
 Status DecryptionFailed();

@@ -6,13 +6,11 @@
 
 namespace vault::crypto {
 
-std::string BlindIndex(const SecretBytes& index_key, IndexKind kind,
-                       std::string_view normalized) {
+std::string BlindIndex(const SecretBytes& index_key, IndexKind kind, std::string_view normalized) {
   return KeyedDigest(index_key, kind == IndexKind::kEmail ? "email" : "phone", normalized);
 }
 
-std::string KeyedDigest(const SecretBytes& key, std::string_view domain,
-                        std::string_view data) {
+std::string KeyedDigest(const SecretBytes& key, std::string_view domain, std::string_view data) {
   if (key.size() != crypto_generichash_KEYBYTES) std::abort();
   crypto_generichash_state state;
   crypto_generichash_init(&state, key.data(), key.size(), kBlindIndexSize);
@@ -23,8 +21,7 @@ std::string KeyedDigest(const SecretBytes& key, std::string_view domain,
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(data.data()),
                             data.size());
   std::string out(kBlindIndexSize, '\0');
-  crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(out.data()),
-                           out.size());
+  crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(out.data()), out.size());
   sodium_memzero(&state, sizeof(state));
   return out;
 }

@@ -17,12 +17,10 @@ enum class IndexKind { kEmail, kPhone };
 
 // Keyed BLAKE2b-256 of `domain` 0x00 ‖ `data`: the one keyed digest of the
 // vault (blind indexes, request fingerprints). REQUIRES: key.size() == 32.
-std::string KeyedDigest(const SecretBytes& key, std::string_view domain,
-                        std::string_view data);
+std::string KeyedDigest(const SecretBytes& key, std::string_view domain, std::string_view data);
 
 // REQUIRES: index_key.size() == 32; `normalized` has passed the service's
 // normalizer (NormalizeEmail / NormalizePhone).
-std::string BlindIndex(const SecretBytes& index_key, IndexKind kind,
-                       std::string_view normalized);
+std::string BlindIndex(const SecretBytes& index_key, IndexKind kind, std::string_view normalized);
 
 }  // namespace vault::crypto

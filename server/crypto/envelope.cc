@@ -64,17 +64,15 @@ std::string WrapDek(const SecretBytes& kek, uint32_t kek_id, std::string_view re
 }
 
 StatusOr<uint32_t> WrappedDekKeyId(std::string_view wrapped) {
-  if (wrapped.size() != kWrappedDekSize ||
-      static_cast<uint8_t>(wrapped[0]) != kEnvelopeVersion) {
+  if (wrapped.size() != kWrappedDekSize || static_cast<uint8_t>(wrapped[0]) != kEnvelopeVersion) {
     return DecryptionFailed();
   }
   const auto* b = reinterpret_cast<const unsigned char*>(wrapped.data()) + 1;
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) |
-         uint32_t{b[3]};
+  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
 }
 
-StatusOr<SecretBytes> UnwrapDek(const SecretBytes& kek, uint32_t kek_id,
-                                std::string_view record_id, std::string_view wrapped) {
+StatusOr<SecretBytes> UnwrapDek(const SecretBytes& kek, uint32_t kek_id, std::string_view record_id,
+                                std::string_view wrapped) {
   ASSIGN_OR_RETURN(uint32_t header_id, WrappedDekKeyId(wrapped));
   if (header_id != kek_id) return DecryptionFailed();
   ASSIGN_OR_RETURN(SecretBytes dek,

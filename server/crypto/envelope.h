@@ -35,7 +35,7 @@ std::string WrapDek(const SecretBytes& kek, uint32_t kek_id, std::string_view re
 // The KEK id named in a wrapped DEK's header (not yet authenticated: the
 // unwrap authenticates it). DataLoss on a malformed envelope.
 StatusOr<uint32_t> WrappedDekKeyId(std::string_view wrapped);
-StatusOr<SecretBytes> UnwrapDek(const SecretBytes& kek, uint32_t kek_id,
-                                std::string_view record_id, std::string_view wrapped);
+StatusOr<SecretBytes> UnwrapDek(const SecretBytes& kek, uint32_t kek_id, std::string_view record_id,
+                                std::string_view wrapped);
 
 }  // namespace vault::crypto

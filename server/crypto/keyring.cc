@@ -25,9 +25,12 @@ std::string KeyringAad(uint32_t id, KeyPurpose purpose) {
 
 const char* PurposeName(KeyPurpose purpose) {
   switch (purpose) {
-    case KeyPurpose::kData: return "data";
-    case KeyPurpose::kIndex: return "index";
-    case KeyPurpose::kAudit: return "audit";
+    case KeyPurpose::kData:
+      return "data";
+    case KeyPurpose::kIndex:
+      return "index";
+    case KeyPurpose::kAudit:
+      return "audit";
   }
   return "?";
 }
@@ -41,9 +44,12 @@ StatusOr<KeyPurpose> ParsePurpose(std::string_view name) {
 
 const char* StateName(KeyState state) {
   switch (state) {
-    case KeyState::kActive: return "active";
-    case KeyState::kDecryptOnly: return "decrypt_only";
-    case KeyState::kDestroyed: return "destroyed";
+    case KeyState::kActive:
+      return "active";
+    case KeyState::kDecryptOnly:
+      return "decrypt_only";
+    case KeyState::kDestroyed:
+      return "destroyed";
   }
   return "?";
 }
@@ -62,16 +68,16 @@ std::string WrapKeyMaterial(const SecretBytes& root, uint32_t id, KeyPurpose pur
   return out;
 }
 
-StatusOr<SecretBytes> UnwrapKeyMaterial(const SecretBytes& root, uint32_t id,
-                                        KeyPurpose purpose, std::string_view wrapped) {
+StatusOr<SecretBytes> UnwrapKeyMaterial(const SecretBytes& root, uint32_t id, KeyPurpose purpose,
+                                        std::string_view wrapped) {
   if (wrapped.empty() || static_cast<uint8_t>(wrapped[0]) != kKeyringVersion) {
     return DecryptionFailed();
   }
   return AeadOpenSecret(root, wrapped.substr(1), KeyringAad(id, purpose));
 }
 
-KeyRow Keyring::NewRow(const SecretBytes& root, uint32_t id, KeyPurpose purpose,
-                       KeyState state, int64_t created_at) {
+KeyRow Keyring::NewRow(const SecretBytes& root, uint32_t id, KeyPurpose purpose, KeyState state,
+                       int64_t created_at) {
   SecretBytes material = SecretBytes::Random(kKeySize);
   KeyRow row;
   row.id = id;
@@ -85,8 +91,7 @@ KeyRow Keyring::NewRow(const SecretBytes& root, uint32_t id, KeyPurpose purpose,
 StatusOr<std::shared_ptr<const Keyring>> Keyring::Open(const SecretBytes& root,
                                                        std::vector<KeyRow> rows) {
   std::shared_ptr<Keyring> ring(new Keyring());
-  std::sort(rows.begin(), rows.end(),
-            [](const KeyRow& a, const KeyRow& b) { return a.id < b.id; });
+  std::sort(rows.begin(), rows.end(), [](const KeyRow& a, const KeyRow& b) { return a.id < b.id; });
   for (const KeyRow& row : rows) {
     if (row.state == KeyState::kDestroyed) continue;
     auto material = UnwrapKeyMaterial(root, row.id, row.purpose, row.wrapped);
@@ -102,9 +107,9 @@ StatusOr<std::shared_ptr<const Keyring>> Keyring::Open(const SecretBytes& root,
       if (row.purpose == p && row.state == KeyState::kActive) ++active;
     }
     if (active != 1) {
-      return DataLoss(std::string("keyring must hold exactly one active ") +
-                          PurposeName(p) + " key",
-                      "keyring_corrupt");
+      return DataLoss(
+          std::string("keyring must hold exactly one active ") + PurposeName(p) + " key",
+          "keyring_corrupt");
     }
   }
   ring->rows_ = std::move(rows);

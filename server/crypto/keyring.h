@@ -29,7 +29,7 @@ enum class KeyPurpose { kData, kIndex, kAudit };
 enum class KeyState { kActive, kDecryptOnly, kDestroyed };
 
 inline constexpr KeyPurpose kAllPurposes[] = {KeyPurpose::kData, KeyPurpose::kIndex,
-                                             KeyPurpose::kAudit};
+                                              KeyPurpose::kAudit};
 
 const char* PurposeName(KeyPurpose purpose);
 StatusOr<KeyPurpose> ParsePurpose(std::string_view name);
@@ -48,8 +48,8 @@ struct KeyRow {
 // Wraps `material` for row (id, purpose) under `root`.
 std::string WrapKeyMaterial(const SecretBytes& root, uint32_t id, KeyPurpose purpose,
                             const SecretBytes& material);
-StatusOr<SecretBytes> UnwrapKeyMaterial(const SecretBytes& root, uint32_t id,
-                                        KeyPurpose purpose, std::string_view wrapped);
+StatusOr<SecretBytes> UnwrapKeyMaterial(const SecretBytes& root, uint32_t id, KeyPurpose purpose,
+                                        std::string_view wrapped);
 
 class Keyring {
  public:
@@ -60,8 +60,8 @@ class Keyring {
                                                        std::vector<KeyRow> rows);
 
   // A new row holding fresh random material wrapped by `root`.
-  static KeyRow NewRow(const SecretBytes& root, uint32_t id, KeyPurpose purpose,
-                       KeyState state, int64_t created_at);
+  static KeyRow NewRow(const SecretBytes& root, uint32_t id, KeyPurpose purpose, KeyState state,
+                       int64_t created_at);
 
   Keyring(const Keyring&) = delete;
   Keyring& operator=(const Keyring&) = delete;
@@ -88,8 +88,7 @@ class Keyring {
 // that stays valid even if a rotation swaps in a new one. Thread-safe.
 class KeyringHolder {
  public:
-  explicit KeyringHolder(std::shared_ptr<const Keyring> keyring)
-      : keyring_(std::move(keyring)) {}
+  explicit KeyringHolder(std::shared_ptr<const Keyring> keyring) : keyring_(std::move(keyring)) {}
   std::shared_ptr<const Keyring> Get() const {
     std::lock_guard lock(mu_);
     return keyring_;

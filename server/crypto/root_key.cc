@@ -16,8 +16,7 @@ namespace vault::crypto {
 StatusOr<SecretBytes> LoadRootKeyFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    return FailedPrecondition("cannot open root key file " + path + ": " +
-                                  std::strerror(errno),
+    return FailedPrecondition("cannot open root key file " + path + ": " + std::strerror(errno),
                               "root_key_unreadable");
   }
   struct stat st {};
@@ -30,7 +29,8 @@ StatusOr<SecretBytes> LoadRootKeyFile(const std::string& path) {
     ::close(fd);
     return FailedPrecondition("root key file " + path +
                                   " must be mode 0600 (others can read it); "
-                                  "run: chmod 600 " + path,
+                                  "run: chmod 600 " +
+                                  path,
                               "root_key_permissions");
   }
   SecretBytes text(128);
@@ -38,8 +38,7 @@ StatusOr<SecretBytes> LoadRootKeyFile(const std::string& path) {
   ::close(fd);
   // A full buffer means the file is longer than any valid key file: judge the
   // whole file, never just its first bytes (len 0 is refused below).
-  size_t len =
-      (n < 0 || static_cast<size_t>(n) >= text.size()) ? 0 : static_cast<size_t>(n);
+  size_t len = (n < 0 || static_cast<size_t>(n) >= text.size()) ? 0 : static_cast<size_t>(n);
   while (len > 0 && (text.data()[len - 1] == '\n' || text.data()[len - 1] == '\r')) {
     --len;
   }
@@ -48,8 +47,7 @@ StatusOr<SecretBytes> LoadRootKeyFile(const std::string& path) {
   const char* end = nullptr;
   const char* hex = reinterpret_cast<const char*>(text.data());
   if (len != kRootKeySize * 2 ||
-      sodium_hex2bin(key.mutable_data(), key.size(), hex, len, nullptr, &bin_len,
-                     &end) != 0 ||
+      sodium_hex2bin(key.mutable_data(), key.size(), hex, len, nullptr, &bin_len, &end) != 0 ||
       bin_len != kRootKeySize || end != hex + len) {
     return FailedPrecondition("root key file " + path + " must hold 64 hex digits",
                               "root_key_malformed");
@@ -58,16 +56,13 @@ StatusOr<SecretBytes> LoadRootKeyFile(const std::string& path) {
 }
 
 Status WriteRootKeyFile(const std::string& path, const SecretBytes& key) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                  0600);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    return FailedPrecondition("cannot create root key file " + path + ": " +
-                                  std::strerror(errno),
+    return FailedPrecondition("cannot create root key file " + path + ": " + std::strerror(errno),
                               "root_key_exists");
   }
   SecretBytes hex(key.size() * 2 + 1);
-  sodium_bin2hex(reinterpret_cast<char*>(hex.mutable_data()), hex.size(), key.data(),
-                 key.size());
+  sodium_bin2hex(reinterpret_cast<char*>(hex.mutable_data()), hex.size(), key.data(), key.size());
   hex.mutable_data()[hex.size() - 1] = '\n';
   bool ok = ::fchmod(fd, 0600) == 0 &&
             ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) &&
@@ -91,11 +86,9 @@ StatusOr<SecretBytes> DeriveRootKey(std::string_view passphrase, std::string_vie
   }
   SecretBytes key(kRootKeySize);
   if (crypto_pwhash(key.mutable_data(), key.size(), passphrase.data(), passphrase.size(),
-                    reinterpret_cast<const unsigned char*>(salt.data()),
-                    params.ops_limit, params.mem_limit,
-                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    return ResourceExhausted("not enough memory to stretch the passphrase",
-                             "argon2_memory");
+                    reinterpret_cast<const unsigned char*>(salt.data()), params.ops_limit,
+                    params.mem_limit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return ResourceExhausted("not enough memory to stretch the passphrase", "argon2_memory");
   }
   return key;
 }

@@ -26,8 +26,8 @@ StatusOr<SecretBytes> LoadRootKeyFile(const std::string& path);
 Status WriteRootKeyFile(const std::string& path, const SecretBytes& key);
 
 struct Argon2Params {
-  uint64_t ops_limit = 3;                  // crypto_pwhash_OPSLIMIT_MODERATE
-  uint64_t mem_limit = 256ull << 20;       // 256 MiB
+  uint64_t ops_limit = 3;             // crypto_pwhash_OPSLIMIT_MODERATE
+  uint64_t mem_limit = 256ull << 20;  // 256 MiB
 };
 
 // Argon2id(passphrase, salt). InvalidArgument for an empty passphrase or a

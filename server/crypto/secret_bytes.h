@@ -44,9 +44,7 @@ class SecretBytes {
   bool empty() const { return size_ == 0; }
 
   // The raw secret. Keep the view no longer than this object.
-  std::string_view ExposeSecret() const {
-    return {reinterpret_cast<const char*>(data_), size_};
-  }
+  std::string_view ExposeSecret() const { return {reinterpret_cast<const char*>(data_), size_}; }
   unsigned char* mutable_data() { return data_; }
   const unsigned char* data() const { return data_; }
 

@@ -23,8 +23,8 @@ std::string RandomBytes(size_t size) {
 
 std::string HexEncode(std::string_view bytes) {
   std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(),
-                 reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                 bytes.size());
   out.pop_back();
   return out;
 }
@@ -34,8 +34,8 @@ bool HexDecode(std::string_view hex, std::string* out) {
   std::string bin(hex.size() / 2, '\0');
   size_t len = 0;
   const char* end = nullptr;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(),
-                     hex.data(), hex.size(), nullptr, &len, &end) != 0 ||
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), hex.data(),
+                     hex.size(), nullptr, &len, &end) != 0 ||
       len != bin.size() || end != hex.data() + hex.size()) {
     return false;
   }
@@ -46,9 +46,8 @@ bool HexDecode(std::string_view hex, std::string* out) {
 std::string Base64UrlEncode(std::string_view bytes) {
   constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
   std::string out(sodium_base64_encoded_len(bytes.size(), kVariant), '\0');
-  sodium_bin2base64(out.data(), out.size(),
-                    reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                    kVariant);
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), kVariant);
   out.resize(std::char_traits<char>::length(out.c_str()));
   return out;
 }
@@ -57,8 +56,8 @@ bool Base64UrlDecode(std::string_view text, std::string* out) {
   std::string bin(text.size(), '\0');
   size_t len = 0;
   const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(),
-                        text.data(), text.size(), nullptr, &len, &end,
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), text.data(),
+                        text.size(), nullptr, &len, &end,
                         sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
       end != text.data() + text.size()) {
     return false;

@@ -1,10 +1,9 @@
 // /v1/admin/… (employees, service accounts, tokens) and /v1/audit…: parse,
 // call AdminService, encode. No customer data passes through here.
-#include "http/routes.h"
-
 #include <cstdlib>
 
 #include "crypto/util.h"
+#include "http/routes.h"
 
 namespace vault::http {
 namespace {
@@ -58,8 +57,7 @@ StatusOr<std::optional<int64_t>> QueryInt(const httplib::Request& req, const cha
   char* end = nullptr;
   long long n = std::strtoll(v.c_str(), &end, 10);
   if (v.empty() || *end != '\0' || n < 0) {
-    return InvalidArgument(std::string(name) + " must be a non-negative integer",
-                           "invalid_query");
+    return InvalidArgument(std::string(name) + " must be a non-negative integer", "invalid_query");
   }
   return std::optional<int64_t>(n);
 }
@@ -89,8 +87,7 @@ std::string PathParam(const httplib::Request& req) {
 void RegisterAdminRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
-  server.Get("/v1/admin/employees", [&app](const httplib::Request& req,
-                                           httplib::Response& res) {
+  server.Get("/v1/admin/employees", [&app](const httplib::Request& req, httplib::Response& res) {
     Authenticated(app, req, res, "admin.employees.list", [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto rows, app.admin->ListEmployees(c.who, c.meta));
       Json out = Json::array();
@@ -100,23 +97,23 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post("/v1/admin/employees", [&app, depth](const httplib::Request& req,
-                                                   httplib::Response& res) {
-    Authenticated(app, req, res, "admin.employees.create", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-      RETURN_IF_ERROR(OnlyMembers(body, {"username", "display_name", "roles", "password"}));
-      auth::NewEmployee e;
-      ASSIGN_OR_RETURN(e.username, RequiredString(body, "username"));
-      ASSIGN_OR_RETURN(auto display, OptionalString(body, "display_name"));
-      e.display_name = display.value_or("");
-      ASSIGN_OR_RETURN(auto roles, OptionalStringArray(body, "roles"));
-      e.roles = roles.value_or(std::vector<std::string>{});
-      ASSIGN_OR_RETURN(e.password, OptionalString(body, "password"));
-      ASSIGN_OR_RETURN(auto row, app.admin->CreateEmployee(c.who, c.meta, e));
-      WriteJson(res, 201, EncodeEmployee(row));
-      return Status::Ok();
-    });
-  });
+  server.Post(
+      "/v1/admin/employees", [&app, depth](const httplib::Request& req, httplib::Response& res) {
+        Authenticated(app, req, res, "admin.employees.create", [&](Call& c) -> Status {
+          ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+          RETURN_IF_ERROR(OnlyMembers(body, {"username", "display_name", "roles", "password"}));
+          auth::NewEmployee e;
+          ASSIGN_OR_RETURN(e.username, RequiredString(body, "username"));
+          ASSIGN_OR_RETURN(auto display, OptionalString(body, "display_name"));
+          e.display_name = display.value_or("");
+          ASSIGN_OR_RETURN(auto roles, OptionalStringArray(body, "roles"));
+          e.roles = roles.value_or(std::vector<std::string>{});
+          ASSIGN_OR_RETURN(e.password, OptionalString(body, "password"));
+          ASSIGN_OR_RETURN(auto row, app.admin->CreateEmployee(c.who, c.meta, e));
+          WriteJson(res, 201, EncodeEmployee(row));
+          return Status::Ok();
+        });
+      });
 
   server.Patch(R"(/v1/admin/employees/([^/]+))", [&app, depth](const httplib::Request& req,
                                                                httplib::Response& res) {
@@ -128,23 +125,22 @@ void RegisterAdminRoutes(Router& server, App& app) {
       ASSIGN_OR_RETURN(patch.roles, OptionalStringArray(body, "roles"));
       ASSIGN_OR_RETURN(patch.password, OptionalString(body, "password"));
       ASSIGN_OR_RETURN(patch.active, OptionalBool(body, "active"));
-      ASSIGN_OR_RETURN(auto row,
-                       app.admin->UpdateEmployee(c.who, c.meta, PathParam(req), patch));
+      ASSIGN_OR_RETURN(auto row, app.admin->UpdateEmployee(c.who, c.meta, PathParam(req), patch));
       WriteJson(res, 200, EncodeEmployee(row));
       return Status::Ok();
     });
   });
 
-  server.Get("/v1/admin/service-accounts", [&app](const httplib::Request& req,
-                                                  httplib::Response& res) {
-    Authenticated(app, req, res, "admin.service_accounts.list", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto rows, app.admin->ListServiceAccounts(c.who, c.meta));
-      Json out = Json::array();
-      for (const auto& r : rows) out.push_back(EncodeService(r));
-      WriteJson(res, 200, {{"service_accounts", out}});
-      return Status::Ok();
-    });
-  });
+  server.Get("/v1/admin/service-accounts",
+             [&app](const httplib::Request& req, httplib::Response& res) {
+               Authenticated(app, req, res, "admin.service_accounts.list", [&](Call& c) -> Status {
+                 ASSIGN_OR_RETURN(auto rows, app.admin->ListServiceAccounts(c.who, c.meta));
+                 Json out = Json::array();
+                 for (const auto& r : rows) out.push_back(EncodeService(r));
+                 WriteJson(res, 200, {{"service_accounts", out}});
+                 return Status::Ok();
+               });
+             });
 
   server.Post("/v1/admin/service-accounts", [&app, depth](const httplib::Request& req,
                                                           httplib::Response& res) {
@@ -153,8 +149,9 @@ void RegisterAdminRoutes(Router& server, App& app) {
       RETURN_IF_ERROR(OnlyMembers(body, {"name", "roles"}));
       ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name"));
       ASSIGN_OR_RETURN(auto roles, OptionalStringArray(body, "roles"));
-      ASSIGN_OR_RETURN(auto row, app.admin->CreateServiceAccount(
-                                     c.who, c.meta, name, roles.value_or(std::vector<std::string>{})));
+      ASSIGN_OR_RETURN(auto row,
+                       app.admin->CreateServiceAccount(c.who, c.meta, name,
+                                                       roles.value_or(std::vector<std::string>{})));
       WriteJson(res, 201, EncodeService(row));
       return Status::Ok();
     });
@@ -174,8 +171,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
                                                 httplib::Response& res) {
     Authenticated(app, req, res, "admin.tokens.create", [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-      RETURN_IF_ERROR(
-          OnlyMembers(body, {"kind", "name", "description", "expires_in_seconds"}));
+      RETURN_IF_ERROR(OnlyMembers(body, {"kind", "name", "description", "expires_in_seconds"}));
       ASSIGN_OR_RETURN(std::string kind, RequiredString(body, "kind"));
       ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name"));
       ASSIGN_OR_RETURN(auto description, OptionalString(body, "description"));
@@ -183,14 +179,12 @@ void RegisterAdminRoutes(Router& server, App& app) {
       std::optional<int64_t> expires_at;
       if (expires_in) {
         if (*expires_in <= 0 || *expires_in > 10LL * 365 * 24 * 3600) {
-          return InvalidArgument("expires_in_seconds must be from 1 to 10 years",
-                                 "expiry_invalid");
+          return InvalidArgument("expires_in_seconds must be from 1 to 10 years", "expiry_invalid");
         }
         expires_at = SystemNowMillis() + *expires_in * 1000;
       }
-      ASSIGN_OR_RETURN(auto issued,
-                       app.admin->IssueToken(c.who, c.meta, kind, name,
-                                             description.value_or(""), expires_at));
+      ASSIGN_OR_RETURN(auto issued, app.admin->IssueToken(c.who, c.meta, kind, name,
+                                                          description.value_or(""), expires_at));
       Json out = EncodeToken(issued.row);
       out["token"] = issued.token;
       WriteJson(res, 201, out);
@@ -198,14 +192,14 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Delete(R"(/v1/admin/tokens/([^/]+))", [&app](const httplib::Request& req,
-                                                      httplib::Response& res) {
-    Authenticated(app, req, res, "admin.tokens.revoke", [&](Call& c) -> Status {
-      RETURN_IF_ERROR(app.admin->RevokeToken(c.who, c.meta, PathParam(req)));
-      res.status = 204;
-      return Status::Ok();
-    });
-  });
+  server.Delete(R"(/v1/admin/tokens/([^/]+))",
+                [&app](const httplib::Request& req, httplib::Response& res) {
+                  Authenticated(app, req, res, "admin.tokens.revoke", [&](Call& c) -> Status {
+                    RETURN_IF_ERROR(app.admin->RevokeToken(c.who, c.meta, PathParam(req)));
+                    res.status = 204;
+                    return Status::Ok();
+                  });
+                });
 
   server.Get("/v1/audit", [&app](const httplib::Request& req, httplib::Response& res) {
     Authenticated(app, req, res, "audit.read", [&](Call& c) -> Status {
@@ -240,8 +234,8 @@ void RegisterAdminRoutes(Router& server, App& app) {
       } else {
         out["first_broken_seq"] = result.first_broken_seq;
         out["problem"] = result.problem;
-        out["message"] = "chain broken at entry " + std::to_string(result.first_broken_seq) +
-                         ": " + result.problem;
+        out["message"] = "chain broken at entry " + std::to_string(result.first_broken_seq) + ": " +
+                         result.problem;
       }
       WriteJson(res, 200, out);
       return Status::Ok();
@@ -265,36 +259,36 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post("/v1/admin/keys/rotate", [&app, depth](const httplib::Request& req,
-                                                     httplib::Response& res) {
-    Authenticated(app, req, res, "admin.keys.rotate", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-      RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
-      ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
-      ASSIGN_OR_RETURN(auto progress, app.admin->StartRotation(c.who, c.meta, purpose));
-      WriteJson(res, 202, EncodeProgress(progress));
-      return Status::Ok();
-    });
-  });
+  server.Post("/v1/admin/keys/rotate",
+              [&app, depth](const httplib::Request& req, httplib::Response& res) {
+                Authenticated(app, req, res, "admin.keys.rotate", [&](Call& c) -> Status {
+                  ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+                  RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
+                  ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
+                  ASSIGN_OR_RETURN(auto progress, app.admin->StartRotation(c.who, c.meta, purpose));
+                  WriteJson(res, 202, EncodeProgress(progress));
+                  return Status::Ok();
+                });
+              });
 
-  server.Get("/v1/admin/keys/rotation", [&app](const httplib::Request& req,
-                                               httplib::Response& res) {
-    Authenticated(app, req, res, "admin.keys.rotation", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto progress, app.admin->RotationStatus(c.who, c.meta));
-      WriteJson(res, 200, EncodeProgress(progress));
-      return Status::Ok();
-    });
-  });
+  server.Get("/v1/admin/keys/rotation",
+             [&app](const httplib::Request& req, httplib::Response& res) {
+               Authenticated(app, req, res, "admin.keys.rotation", [&](Call& c) -> Status {
+                 ASSIGN_OR_RETURN(auto progress, app.admin->RotationStatus(c.who, c.meta));
+                 WriteJson(res, 200, EncodeProgress(progress));
+                 return Status::Ok();
+               });
+             });
 
-  server.Post(R"(/v1/admin/keys/(\d{1,9})/destroy)", [&app](const httplib::Request& req,
-                                                           httplib::Response& res) {
-    Authenticated(app, req, res, "admin.keys.destroy", [&](Call& c) -> Status {
-      uint32_t id = static_cast<uint32_t>(std::stoul(PathParam(req)));
-      RETURN_IF_ERROR(app.admin->DestroyKey(c.who, c.meta, id));
-      res.status = 204;
-      return Status::Ok();
-    });
-  });
+  server.Post(R"(/v1/admin/keys/(\d{1,9})/destroy)",
+              [&app](const httplib::Request& req, httplib::Response& res) {
+                Authenticated(app, req, res, "admin.keys.destroy", [&](Call& c) -> Status {
+                  uint32_t id = static_cast<uint32_t>(std::stoul(PathParam(req)));
+                  RETURN_IF_ERROR(app.admin->DestroyKey(c.who, c.meta, id));
+                  res.status = 204;
+                  return Status::Ok();
+                });
+              });
 
   server.Get("/metrics", [&app](const httplib::Request&, httplib::Response& res) {
     res.set_content(app.metrics->Render(app.store->Stats(), *app.audit),

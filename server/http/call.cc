@@ -55,8 +55,8 @@ void Authenticated(App& app, const httplib::Request& req, httplib::Response& res
   Call call{req, res, {}, MetaOf(req, res)};
   auto authenticate = [&]() -> Status {
     if (req.has_header("Authorization")) {
-      ASSIGN_OR_RETURN(call.who, app.auth->AuthenticateBearer(
-                                     req.get_header_value("Authorization")));
+      ASSIGN_OR_RETURN(call.who,
+                       app.auth->AuthenticateBearer(req.get_header_value("Authorization")));
       return Status::Ok();
     }
     std::string session = SessionCookie(req);
@@ -67,8 +67,7 @@ void Authenticated(App& app, const httplib::Request& req, httplib::Response& res
     if (IsUnsafe(req.method)) {
       std::string csrf = req.get_header_value("X-CSRF-Token");
       const std::string& want = call.who.csrf_token;
-      if (csrf.size() != want.size() ||
-          sodium_memcmp(csrf.data(), want.data(), want.size()) != 0) {
+      if (csrf.size() != want.size() || sodium_memcmp(csrf.data(), want.data(), want.size()) != 0) {
         return PermissionDenied("missing or wrong CSRF token", "csrf_failed");
       }
     }
@@ -76,8 +75,7 @@ void Authenticated(App& app, const httplib::Request& req, httplib::Response& res
   };
   Status st = authenticate();
   if (!st.ok()) {
-    if (st.code() == StatusCode::kUnauthenticated ||
-        st.code() == StatusCode::kPermissionDenied) {
+    if (st.code() == StatusCode::kUnauthenticated || st.code() == StatusCode::kPermissionDenied) {
       Status recorded = app.access->RecordUnauthenticated(call.meta, action, st.reason());
       if (!recorded.ok()) st = recorded;  // fail closed: 503
     }

@@ -43,13 +43,12 @@ Status Idempotent(App& app, Call& c, const std::function<Status()>& handler) {
   std::string key = c.req.get_header_value("Idempotency-Key");
   if (!c.req.has_header("Idempotency-Key") || app.idempotency == nullptr) return handler();
   std::string request = c.req.method + " " + c.req.path + "\n" + c.req.body;
-  ASSIGN_OR_RETURN(auto stored,
-                   app.idempotency->Run(c.who.Label(), key, request, [&] {
-                     Status st = handler();
-                     if (!st.ok()) WriteProblem(c.res, st, RequestId(c.res));
-                     return service::StoredResponse{
-                         c.res.status, c.res.get_header_value("Content-Type"), c.res.body};
-                   }));
+  ASSIGN_OR_RETURN(auto stored, app.idempotency->Run(c.who.Label(), key, request, [&] {
+    Status st = handler();
+    if (!st.ok()) WriteProblem(c.res, st, RequestId(c.res));
+    return service::StoredResponse{c.res.status, c.res.get_header_value("Content-Type"),
+                                   c.res.body};
+  }));
   if (stored.replayed) {
     c.res.status = stored.status;
     c.res.set_content(stored.body, stored.content_type);
@@ -90,8 +89,7 @@ std::string PathId(const httplib::Request& req) {
 void RegisterCustomerRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
-  server.Post("/v1/customers", [&app, depth](const httplib::Request& req,
-                                             httplib::Response& res) {
+  server.Post("/v1/customers", [&app, depth](const httplib::Request& req, httplib::Response& res) {
     Authenticated(app, req, res, "customer.create", [&](Call& c) -> Status {
       return Idempotent(app, c, [&]() -> Status {
         ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
@@ -104,37 +102,37 @@ void RegisterCustomerRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post("/v1/customers/search", [&app, depth](const httplib::Request& req,
-                                                    httplib::Response& res) {
-    Authenticated(app, req, res, "customer.search", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-      RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone"}));
-      service::SearchQuery query;
-      ASSIGN_OR_RETURN(query.email, OptionalString(body, "email"));
-      ASSIGN_OR_RETURN(query.phone, OptionalString(body, "phone"));
-      ASSIGN_OR_RETURN(auto views, app.access->Search(c.who, c.meta, query));
-      Json matches = Json::array();
-      for (const auto& v : views) matches.push_back(EncodeView(v));
-      WriteJson(res, 200, {{"matches", matches}});
-      return Status::Ok();
-    });
-  });
+  server.Post("/v1/customers/search",
+              [&app, depth](const httplib::Request& req, httplib::Response& res) {
+                Authenticated(app, req, res, "customer.search", [&](Call& c) -> Status {
+                  ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+                  RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone"}));
+                  service::SearchQuery query;
+                  ASSIGN_OR_RETURN(query.email, OptionalString(body, "email"));
+                  ASSIGN_OR_RETURN(query.phone, OptionalString(body, "phone"));
+                  ASSIGN_OR_RETURN(auto views, app.access->Search(c.who, c.meta, query));
+                  Json matches = Json::array();
+                  for (const auto& v : views) matches.push_back(EncodeView(v));
+                  WriteJson(res, 200, {{"matches", matches}});
+                  return Status::Ok();
+                });
+              });
 
-  server.Post("/v1/customers/find-or-create", [&app, depth](const httplib::Request& req,
-                                                            httplib::Response& res) {
-    Authenticated(app, req, res, "customer.find_or_create", [&](Call& c) -> Status {
-      return Idempotent(app, c, [&]() -> Status {
-        ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-        RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
-        ASSIGN_OR_RETURN(auto input, DecodeInput(body));
-        ASSIGN_OR_RETURN(auto result, app.access->FindOrCreate(c.who, c.meta, input));
-        Json out = EncodeView(result.customer);
-        WriteJson(res, result.created ? 201 : 200,
-                  {{"customer", out}, {"created", result.created}});
-        return Status::Ok();
-      });
-    });
-  });
+  server.Post("/v1/customers/find-or-create",
+              [&app, depth](const httplib::Request& req, httplib::Response& res) {
+                Authenticated(app, req, res, "customer.find_or_create", [&](Call& c) -> Status {
+                  return Idempotent(app, c, [&]() -> Status {
+                    ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+                    RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
+                    ASSIGN_OR_RETURN(auto input, DecodeInput(body));
+                    ASSIGN_OR_RETURN(auto result, app.access->FindOrCreate(c.who, c.meta, input));
+                    Json out = EncodeView(result.customer);
+                    WriteJson(res, result.created ? 201 : 200,
+                              {{"customer", out}, {"created", result.created}});
+                    return Status::Ok();
+                  });
+                });
+              });
 
   // Up to 500 creates or find-or-creates; each item has its own result, and
   // one failing item does not undo the others (each is its own transaction
@@ -148,8 +146,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
         auto items = body.find("items");
         if (items == body.end() || !items->is_array() || items->empty() ||
             items->size() > kMaxBatchItems) {
-          return InvalidArgument("\"items\" must be an array of 1 to 500 objects",
-                                 "batch_invalid");
+          return InvalidArgument("\"items\" must be an array of 1 to 500 objects", "batch_invalid");
         }
         Json results = Json::array();
         int ok = 0;
@@ -192,8 +189,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
             bool hide = status == 500;  // as WriteProblem: no internals to clients
             result["status"] = status;
             result["error"] = {{"code", hide ? "internal" : st.reason()},
-                               {"detail", hide ? "an internal error occurred"
-                                               : st.message()}};
+                               {"detail", hide ? "an internal error occurred" : st.message()}};
           }
           results.push_back(std::move(result));
         }
@@ -236,27 +232,26 @@ void RegisterCustomerRoutes(Router& server, App& app) {
         ASSIGN_OR_RETURN(ContactField f, DecodeField(n));
         fields.push_back(f);
       }
-      ASSIGN_OR_RETURN(auto revealed, app.access->Reveal(c.who, c.meta, PathId(req), fields,
-                                                         reason.value_or("")));
+      ASSIGN_OR_RETURN(auto revealed,
+                       app.access->Reveal(c.who, c.meta, PathId(req), fields, reason.value_or("")));
       for (const auto& role : c.who.roles) app.metrics->CountReveal(role);
       Json values = Json::object();
       for (const auto& [k, v] : revealed.values) values[k] = v;
-      WriteJson(res, 200,
-                {{"id", revealed.id},
-                 {"values", values},
-                 {"quota_remaining", revealed.quota_remaining}});
+      WriteJson(
+          res, 200,
+          {{"id", revealed.id}, {"values", values}, {"quota_remaining", revealed.quota_remaining}});
       return Status::Ok();
     });
   });
 
-  server.Get(R"(/v1/customers/([^/]+))", [&app](const httplib::Request& req,
-                                                httplib::Response& res) {
-    Authenticated(app, req, res, "customer.read", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto view, app.access->Get(c.who, c.meta, PathId(req)));
-      WriteJson(res, 200, EncodeView(view));
-      return Status::Ok();
-    });
-  });
+  server.Get(R"(/v1/customers/([^/]+))",
+             [&app](const httplib::Request& req, httplib::Response& res) {
+               Authenticated(app, req, res, "customer.read", [&](Call& c) -> Status {
+                 ASSIGN_OR_RETURN(auto view, app.access->Get(c.who, c.meta, PathId(req)));
+                 WriteJson(res, 200, EncodeView(view));
+                 return Status::Ok();
+               });
+             });
 
   server.Patch(R"(/v1/customers/([^/]+))", [&app, depth](const httplib::Request& req,
                                                          httplib::Response& res) {
@@ -265,8 +260,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
       RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
       service::CustomerPatch patch;
       // null removes a field; the service takes "" for that.
-      for (auto [name, slot] : {std::pair{"email", &patch.email},
-                                std::pair{"phone", &patch.phone},
+      for (auto [name, slot] : {std::pair{"email", &patch.email}, std::pair{"phone", &patch.phone},
                                 std::pair{"name", &patch.name}}) {
         auto it = body.find(name);
         if (it == body.end()) continue;
@@ -275,9 +269,9 @@ void RegisterCustomerRoutes(Router& server, App& app) {
         } else if (it->is_string() && !it->get<std::string>().empty()) {
           *slot = it->get<std::string>();
         } else {
-          return InvalidArgument(std::string("\"") + name +
-                                     "\" must be a non-empty string, or null to remove it",
-                                 "invalid_field_type");
+          return InvalidArgument(
+              std::string("\"") + name + "\" must be a non-empty string, or null to remove it",
+              "invalid_field_type");
         }
       }
       ASSIGN_OR_RETURN(auto view, app.access->Update(c.who, c.meta, PathId(req), patch));
@@ -286,22 +280,22 @@ void RegisterCustomerRoutes(Router& server, App& app) {
     });
   });
 
-  server.Delete(R"(/v1/customers/([^/]+))", [&app](const httplib::Request& req,
-                                                   httplib::Response& res) {
-    Authenticated(app, req, res, "customer.erase", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathId(req)));
-      // The erased record's old pages sit in the WAL until a checkpoint:
-      // fold them in now, so no copy outlives the erasure.
-      if (app.privacy != nullptr) app.privacy->ScrubWal().IgnoreError();
-      WriteJson(res, 200,
-                {{"id", receipt.id},
-                 {"erased_at", receipt.erased_at_ms},
-                 {"actor", receipt.actor},
-                 {"audit_seq", receipt.audit.seq},
-                 {"audit_mac", receipt.audit.mac_hex}});
-      return Status::Ok();
-    });
-  });
+  server.Delete(R"(/v1/customers/([^/]+))",
+                [&app](const httplib::Request& req, httplib::Response& res) {
+                  Authenticated(app, req, res, "customer.erase", [&](Call& c) -> Status {
+                    ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathId(req)));
+                    // The erased record's old pages sit in the WAL until a checkpoint:
+                    // fold them in now, so no copy outlives the erasure.
+                    if (app.privacy != nullptr) app.privacy->ScrubWal().IgnoreError();
+                    WriteJson(res, 200,
+                              {{"id", receipt.id},
+                               {"erased_at", receipt.erased_at_ms},
+                               {"actor", receipt.actor},
+                               {"audit_seq", receipt.audit.seq},
+                               {"audit_mac", receipt.audit.mac_hex}});
+                    return Status::Ok();
+                  });
+                });
 }
 
 }  // namespace vault::http

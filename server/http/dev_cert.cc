@@ -71,19 +71,18 @@ Status EnsureDevCertificate(const std::string& cert_path, const std::string& key
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(
-      name, "O", MBSTRING_ASC,
-      reinterpret_cast<const unsigned char*>("Contact Vault development"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("Contact Vault development"),
+                             -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-  for (auto [nid, value] : {std::pair{NID_subject_alt_name,
-                                      "DNS:localhost,IP:127.0.0.1,IP:0:0:0:0:0:0:0:1"},
-                            std::pair{NID_basic_constraints, "critical,CA:FALSE"},
-                            std::pair{NID_ext_key_usage, "serverAuth"}}) {
-    std::unique_ptr<X509_EXTENSION, Free> ext(
-        X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+  for (auto [nid, value] :
+       {std::pair{NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:0:0:0:0:0:0:0:1"},
+        std::pair{NID_basic_constraints, "critical,CA:FALSE"},
+        std::pair{NID_ext_key_usage, "serverAuth"}}) {
+    std::unique_ptr<X509_EXTENSION, Free> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
     if (!ext || X509_add_ext(cert.get(), ext.get(), -1) != 1) {
       return Internal("cannot build the development certificate");
     }

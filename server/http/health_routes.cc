@@ -13,9 +13,8 @@ void RegisterHealthRoutes(Router& server, App& app) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
   server.Get("/readyz", [&app](const httplib::Request&, httplib::Response& res) {
-    Status st = app.store->Read([](store::Database& db) -> Status {
-      return store::CountCustomers(db).status();
-    });
+    Status st = app.store->Read(
+        [](store::Database& db) -> Status { return store::CountCustomers(db).status(); });
     if (!st.ok()) {
       WriteProblem(res, Unavailable("storage is not ready", "not_ready"), RequestId(res));
       return;

@@ -5,9 +5,7 @@
 namespace vault::http {
 namespace {
 
-Status Malformed(std::string what) {
-  return InvalidArgument(std::move(what), "invalid_json");
-}
+Status Malformed(std::string what) { return InvalidArgument(std::move(what), "invalid_json"); }
 
 // Deepest nesting of objects and arrays, counted outside strings, stopping
 // as soon as `limit` is passed; so a hostile body never reaches the parser.
@@ -51,7 +49,9 @@ StatusOr<Json> ParseJsonText(std::string_view text, int max_depth) {
   bool duplicate = false;
   Json::parser_callback_t callback = [&](int, Json::parse_event_t event, Json& parsed) {
     switch (event) {
-      case Json::parse_event_t::object_start: open.emplace_back(); break;
+      case Json::parse_event_t::object_start:
+        open.emplace_back();
+        break;
       case Json::parse_event_t::object_end:
         if (!open.empty()) open.pop_back();
         break;
@@ -60,7 +60,8 @@ StatusOr<Json> ParseJsonText(std::string_view text, int max_depth) {
           duplicate = true;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };
@@ -144,8 +145,7 @@ StatusOr<std::optional<std::vector<std::string>>> OptionalStringArray(const Json
 
 void WriteJson(httplib::Response& res, int status, const Json& body) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace),
-                  "application/json");
+  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
 }  // namespace vault::http

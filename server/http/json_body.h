@@ -5,14 +5,14 @@
 // than ignored. Parsing runs with exceptions off. Thread-safe.
 #pragma once
 
+#include <httplib.h>
+
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 

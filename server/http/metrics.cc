@@ -8,11 +8,12 @@ namespace {
 
 const std::set<std::string>& FixedSegments() {
   static const auto* kWords = new std::set<std::string>{
-      "v1", "customers", "search", "verify", "reveal", "find-or-create", "batch",
-      "consents", "export", "exports", "marketing", "auth", "login", "logout", "me",
-      "admin", "employees", "service-accounts", "tokens", "keys", "rotate", "rotation",
-      "audit", "healthz", "readyz", "metrics", "retention", "assets", "app", "run",
-      "seen", "receipts", "destroy"};
+      "v1",     "customers", "search",    "verify",   "reveal",    "find-or-create",
+      "batch",  "consents",  "export",    "exports",  "marketing", "auth",
+      "login",  "logout",    "me",        "admin",    "employees", "service-accounts",
+      "tokens", "keys",      "rotate",    "rotation", "audit",     "healthz",
+      "readyz", "metrics",   "retention", "assets",   "app",       "run",
+      "seen",   "receipts",  "destroy"};
   return *kWords;
 }
 
@@ -20,8 +21,7 @@ const std::set<std::string>& FixedSegments() {
 
 std::string RoutePattern(const std::string& path) {
   if (path.empty() || path[0] != '/') return "other";
-  if (!path.starts_with("/v1/") && path != "/healthz" && path != "/readyz" &&
-      path != "/metrics") {
+  if (!path.starts_with("/v1/") && path != "/healthz" && path != "/readyz" && path != "/metrics") {
     return "static";
   }
   std::string out;
@@ -47,8 +47,7 @@ void Metrics::CountReveal(const std::string& role) {
   ++reveals_[role];
 }
 
-std::string Metrics::Render(const store::StoreStats& store,
-                            const audit::AuditLog& audit) const {
+std::string Metrics::Render(const store::StoreStats& store, const audit::AuditLog& audit) const {
   std::ostringstream out;
   out << "# HELP vault_http_requests_total HTTP requests by route pattern and status.\n"
       << "# TYPE vault_http_requests_total counter\n";
@@ -94,8 +93,7 @@ std::string Metrics::Render(const store::StoreStats& store,
     if (i + 1 == store.batch_size_buckets.size()) {
       out << "vault_group_commit_batch_size_bucket{le=\"+Inf\"} " << cumulative << "\n";
     } else {
-      out << "vault_group_commit_batch_size_bucket{le=\"" << bound << "\"} " << cumulative
-          << "\n";
+      out << "vault_group_commit_batch_size_bucket{le=\"" << bound << "\"} " << cumulative << "\n";
       bound *= 2;
     }
   }

@@ -24,7 +24,7 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;  // GUARDED_BY(mu_)
-  std::map<std::string, uint64_t> reveals_;                    // GUARDED_BY(mu_)
+  std::map<std::string, uint64_t> reveals_;                   // GUARDED_BY(mu_)
 };
 
 // "/v1/customers/cus_0123…/reveal" -> "/v1/customers/{id}/reveal": every

@@ -89,8 +89,7 @@ Json EncodeAccessExport(const service::AccessExport& e) {
           {"generated_at", e.generated_at_ms}};
 }
 
-Json EncodeRetention(const service::RetentionReport& r,
-                     const service::PrivacyOptions& options) {
+Json EncodeRetention(const service::RetentionReport& r, const service::PrivacyOptions& options) {
   Json with_consent = Json::object();
   for (const auto& [purpose, days] : options.days_with_consent) with_consent[purpose] = days;
   Json reasons = Json::object();
@@ -112,8 +111,8 @@ Json EncodeRetention(const service::RetentionReport& r,
 void RegisterPrivacyRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
-  server.Put(R"(/v1/customers/([^/]+)/consents/([^/]+))",
-             [&app, depth](const httplib::Request& req, httplib::Response& res) {
+  server.Put(R"(/v1/customers/([^/]+)/consents/([^/]+))", [&app, depth](const httplib::Request& req,
+                                                                        httplib::Response& res) {
     Authenticated(app, req, res, "consent.write", [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
@@ -136,29 +135,29 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
     });
   });
 
-  server.Get(R"(/v1/customers/([^/]+)/consents)", [&app](const httplib::Request& req,
-                                                         httplib::Response& res) {
-    Authenticated(app, req, res, "consent.read", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
-      ASSIGN_OR_RETURN(auto states, privacy->Consents(c.who, c.meta, Match(req, 1)));
-      WriteJson(res, 200, {{"id", Match(req, 1)}, {"consents", EncodeStates(states)}});
-      return Status::Ok();
-    });
-  });
+  server.Get(R"(/v1/customers/([^/]+)/consents)",
+             [&app](const httplib::Request& req, httplib::Response& res) {
+               Authenticated(app, req, res, "consent.read", [&](Call& c) -> Status {
+                 ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+                 ASSIGN_OR_RETURN(auto states, privacy->Consents(c.who, c.meta, Match(req, 1)));
+                 WriteJson(res, 200, {{"id", Match(req, 1)}, {"consents", EncodeStates(states)}});
+                 return Status::Ok();
+               });
+             });
 
-  server.Post(R"(/v1/customers/([^/]+)/seen)", [&app, depth](const httplib::Request& req,
-                                                             httplib::Response& res) {
-    Authenticated(app, req, res, "customer.seen", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
-      if (!req.body.empty()) {  // no body, or an empty object
-        ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-        RETURN_IF_ERROR(OnlyMembers(body, {}));
-      }
-      RETURN_IF_ERROR(privacy->MarkSeen(c.who, c.meta, Match(req, 1)));
-      res.status = 204;
-      return Status::Ok();
-    });
-  });
+  server.Post(R"(/v1/customers/([^/]+)/seen)",
+              [&app, depth](const httplib::Request& req, httplib::Response& res) {
+                Authenticated(app, req, res, "customer.seen", [&](Call& c) -> Status {
+                  ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+                  if (!req.body.empty()) {  // no body, or an empty object
+                    ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+                    RETURN_IF_ERROR(OnlyMembers(body, {}));
+                  }
+                  RETURN_IF_ERROR(privacy->MarkSeen(c.who, c.meta, Match(req, 1)));
+                  res.status = 204;
+                  return Status::Ok();
+                });
+              });
 
   server.Post(R"(/v1/customers/([^/]+)/export)", [&app, depth](const httplib::Request& req,
                                                                httplib::Response& res) {
@@ -167,50 +166,50 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"reason"}));
       ASSIGN_OR_RETURN(auto reason, OptionalString(body, "reason"));
-      ASSIGN_OR_RETURN(auto exported, privacy->ExportCustomer(c.who, c.meta, Match(req, 1),
-                                                              reason.value_or("")));
+      ASSIGN_OR_RETURN(auto exported,
+                       privacy->ExportCustomer(c.who, c.meta, Match(req, 1), reason.value_or("")));
       WriteJson(res, 200, EncodeAccessExport(exported));
-      for (auto* v : {&exported.customer.email, &exported.customer.phone,
-                      &exported.customer.name}) {
+      for (auto* v :
+           {&exported.customer.email, &exported.customer.phone, &exported.customer.name}) {
         if (*v) crypto::WipeString(**v);
       }
       return Status::Ok();
     });
   });
 
-  server.Post("/v1/exports/marketing", [&app, depth](const httplib::Request& req,
-                                                     httplib::Response& res) {
-    Authenticated(app, req, res, "marketing.export", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
-      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-      RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
-      ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
-      ASSIGN_OR_RETURN(auto exported, privacy->ExportMarketing(c.who, c.meta, purpose));
-      res.status = 200;
-      res.set_header("Content-Disposition",
-                     "attachment; filename=\"" + exported.purpose + ".csv\"");
-      res.set_header("X-Row-Count", std::to_string(exported.rows));
-      res.set_content(exported.csv, "text/csv; charset=utf-8");
-      crypto::WipeString(exported.csv);
-      return Status::Ok();
-    });
-  });
+  server.Post("/v1/exports/marketing",
+              [&app, depth](const httplib::Request& req, httplib::Response& res) {
+                Authenticated(app, req, res, "marketing.export", [&](Call& c) -> Status {
+                  ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+                  ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+                  RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
+                  ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
+                  ASSIGN_OR_RETURN(auto exported, privacy->ExportMarketing(c.who, c.meta, purpose));
+                  res.status = 200;
+                  res.set_header("Content-Disposition",
+                                 "attachment; filename=\"" + exported.purpose + ".csv\"");
+                  res.set_header("X-Row-Count", std::to_string(exported.rows));
+                  res.set_content(exported.csv, "text/csv; charset=utf-8");
+                  crypto::WipeString(exported.csv);
+                  return Status::Ok();
+                });
+              });
 
-  server.Post("/v1/admin/retention/run", [&app, depth](const httplib::Request& req,
-                                                       httplib::Response& res) {
-    Authenticated(app, req, res, "retention.run", [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
-      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-      RETURN_IF_ERROR(OnlyMembers(body, {"dry_run"}));
-      ASSIGN_OR_RETURN(auto dry_run, OptionalBool(body, "dry_run"));
-      if (!dry_run) {
-        return InvalidArgument("say \"dry_run\": true or false", "missing_field");
-      }
-      ASSIGN_OR_RETURN(auto report, privacy->RunRetention(c.who, c.meta, *dry_run));
-      WriteJson(res, 200, EncodeRetention(report, privacy->options()));
-      return Status::Ok();
-    });
-  });
+  server.Post("/v1/admin/retention/run",
+              [&app, depth](const httplib::Request& req, httplib::Response& res) {
+                Authenticated(app, req, res, "retention.run", [&](Call& c) -> Status {
+                  ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+                  ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+                  RETURN_IF_ERROR(OnlyMembers(body, {"dry_run"}));
+                  ASSIGN_OR_RETURN(auto dry_run, OptionalBool(body, "dry_run"));
+                  if (!dry_run) {
+                    return InvalidArgument("say \"dry_run\": true or false", "missing_field");
+                  }
+                  ASSIGN_OR_RETURN(auto report, privacy->RunRetention(c.who, c.meta, *dry_run));
+                  WriteJson(res, 200, EncodeRetention(report, privacy->options()));
+                  return Status::Ok();
+                });
+              });
 
   server.Post("/v1/audit/receipts/verify", [&app, depth](const httplib::Request& req,
                                                          httplib::Response& res) {

@@ -7,21 +7,36 @@ namespace {
 
 const char* TitleFor(int http_status) {
   switch (http_status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 507: return "Insufficient Storage";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    case 507:
+      return "Insufficient Storage";
+    default:
+      return "Error";
   }
 }
 
@@ -29,34 +44,42 @@ const char* TitleFor(int http_status) {
 
 int HttpStatusFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return 200;
+    case StatusCode::kOk:
+      return 200;
     case StatusCode::kInvalidArgument:
       if (status.reason() == "body_too_large") return 413;
       if (status.reason() == "unsupported_media_type") return 415;
       if (status.reason() == "too_many_headers") return 431;
       if (status.reason() == "method_not_allowed") return 405;
       return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
     case StatusCode::kFailedPrecondition:
       return status.reason() == "idempotency_key_reused" ? 422 : 409;
     case StatusCode::kResourceExhausted:
       return status.reason() == "storage_full" ? 507 : 429;
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDataLoss: return 500;
-    case StatusCode::kInternal: return 500;
+    case StatusCode::kAborted:
+      return 409;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDataLoss:
+      return 500;
+    case StatusCode::kInternal:
+      return 500;
   }
   return 500;
 }
 
-void WriteProblem(httplib::Response& res, const Status& status,
-                  const std::string& request_id) {
+void WriteProblem(httplib::Response& res, const Status& status, const std::string& request_id) {
   int code = HttpStatusFor(status);
-  bool hide = code >= 500 && status.code() != StatusCode::kUnavailable &&
-              status.reason() != "storage_full";
+  bool hide =
+      code >= 500 && status.code() != StatusCode::kUnavailable && status.reason() != "storage_full";
   nlohmann::json body = {
       {"type", "about:blank"},
       {"title", TitleFor(code)},

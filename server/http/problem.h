@@ -2,9 +2,9 @@
 // stable `code` (the Status reason) and the request id. Thread-safe.
 #pragma once
 
-#include <string>
-
 #include <httplib.h>
+
+#include <string>
 
 #include "common/status.h"
 
@@ -14,7 +14,6 @@ int HttpStatusFor(const Status& status);
 
 // Sets res's status, Content-Type application/problem+json and body.
 // Internal errors are reported as a generic 500 without their message.
-void WriteProblem(httplib::Response& res, const Status& status,
-                  const std::string& request_id);
+void WriteProblem(httplib::Response& res, const Status& status, const std::string& request_id);
 
 }  // namespace vault::http

@@ -7,8 +7,7 @@
 
 namespace vault::http {
 
-Router& Router::Add(const char* method, Registrar add, const std::string& pattern,
-                    Handler h) {
+Router& Router::Add(const char* method, Registrar add, const std::string& pattern, Handler h) {
   routes_.emplace_back(method, std::regex(pattern));
   (server_.*add)(pattern, std::move(h));
   return *this;

@@ -3,14 +3,14 @@
 // registration function per area. Handlers parse, call a service, encode.
 #pragma once
 
+#include <httplib.h>
+
 #include <functional>
 #include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <httplib.h>
 
 #include "audit/audit_log.h"
 #include "auth/auth_service.h"

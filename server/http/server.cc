@@ -16,15 +16,12 @@ namespace {
 constexpr size_t kMaxRequestHeaders = 100;
 
 bool IsLoopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "::1" || host == "localhost" ||
-         host.starts_with("127.");
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.starts_with("127.");
 }
 
 }  // namespace
 
-std::string RequestId(const httplib::Response& res) {
-  return res.get_header_value("X-Request-Id");
-}
+std::string RequestId(const httplib::Response& res) { return res.get_header_value("X-Request-Id"); }
 
 HttpServer::HttpServer(const Config& config, App& app) : config_(config), app_(app) {}
 HttpServer::~HttpServer() = default;
@@ -69,9 +66,9 @@ StatusOr<int> HttpServer::Bind() {
     // closing the connection: the unread body must not pass for a request.
     Status refused;
     if (req.headers.size() > kMaxRequestHeaders) {
-      refused = InvalidArgument("more than " + std::to_string(kMaxRequestHeaders) +
-                                    " request headers",
-                                "too_many_headers");
+      refused =
+          InvalidArgument("more than " + std::to_string(kMaxRequestHeaders) + " request headers",
+                          "too_many_headers");
     } else if (req.has_header("Transfer-Encoding") && req.has_header("Content-Length")) {
       refused = InvalidArgument("send either Content-Length or Transfer-Encoding, not both",
                                 "ambiguous_length");
@@ -82,10 +79,9 @@ StatusOr<int> HttpServer::Bind() {
     WriteProblem(res, refused, RequestId(res));
     return httplib::Server::HandlerResponse::Handled;
   });
-  s.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        WriteProblem(res, Internal("unhandled exception"), RequestId(res));
-      });
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    WriteProblem(res, Internal("unhandled exception"), RequestId(res));
+  });
   router_ = std::make_unique<Router>(s);
   s.set_error_handler([router = router_.get()](const httplib::Request& req,
                                                httplib::Response& res) {
@@ -107,10 +103,11 @@ StatusOr<int> HttpServer::Bind() {
       res.set_header("X-Request-Id", id);
     }
     switch (res.status) {
-      case 404: WriteProblem(res, NotFound("no such route", "route_not_found"), id); break;
+      case 404:
+        WriteProblem(res, NotFound("no such route", "route_not_found"), id);
+        break;
       case 413:
-        WriteProblem(res, InvalidArgument("the request body is too large", "body_too_large"),
-                     id);
+        WriteProblem(res, InvalidArgument("the request body is too large", "body_too_large"), id);
         break;
       case 405:
         WriteProblem(res,
@@ -150,9 +147,8 @@ StatusOr<int> HttpServer::Bind() {
     port = -1;
   }
   if (port <= 0) {
-    return FailedPrecondition("cannot listen on " + config_.listen + ":" +
-                                  std::to_string(config_.port),
-                              "listen_failed");
+    return FailedPrecondition(
+        "cannot listen on " + config_.listen + ":" + std::to_string(config_.port), "listen_failed");
   }
   return port;
 }

@@ -41,7 +41,7 @@ class HttpServer {
   const Config& config_;
   App& app_;
   bool tls_ = true;
-  std::unique_ptr<Router> router_;  // the routes of server_, for 405's Allow
+  std::unique_ptr<Router> router_;           // the routes of server_, for 405's Allow
   std::unique_ptr<httplib::Server> server_;  // after router_: its handlers use it
 };
 

@@ -11,8 +11,7 @@ namespace {
 
 using ::i18n::phonenumbers::PhoneNumberUtil;
 
-constexpr std::string_view kHidden =
-    "\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2";  // •••
+constexpr std::string_view kHidden = "\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2";  // •••
 constexpr std::string_view kAsciiWhitespace = " \t\n\v\f\r";
 constexpr int kNanpCountryCode = 1;
 constexpr std::size_t kShownPhoneDigits = 4;
@@ -74,8 +73,7 @@ std::string MaskEmail(std::string_view normalized_email) {
   const std::string_view domain = email.substr(at + 1);
   const std::size_t first_dot = domain.find('.');
   const std::size_t last_dot = domain.rfind('.');
-  if (first_dot == std::string_view::npos || first_dot == 0 ||
-      last_dot + 1 == domain.size()) {
+  if (first_dot == std::string_view::npos || first_dot == 0 || last_dot + 1 == domain.size()) {
     return std::string(kHidden);
   }
   std::string masked;

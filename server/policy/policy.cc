@@ -20,26 +20,22 @@ constexpr char kReasonUnreadable[] = "policy_unreadable";
 constexpr int64_t kMaxLimit = 1'000'000;
 
 constexpr std::array<std::string_view, kAllActions.size()> kActionNames = {
-    "customer.create",        "customer.search", "customer.verify",
-    "customer.read",          "customer.reveal", "customer.update",
-    "customer.erase",         "customer.export", "consent.write",
-    "marketing.export",       "audit.read",      "admin.employees",
-    "admin.service_accounts", "admin.tokens",    "admin.keys",
+    "customer.create",        "customer.search",  "customer.verify", "customer.read",
+    "customer.reveal",        "customer.update",  "customer.erase",  "customer.export",
+    "consent.write",          "marketing.export", "audit.read",      "admin.employees",
+    "admin.service_accounts", "admin.tokens",     "admin.keys",
 };
-constexpr std::array<std::string_view, kAllFields.size()> kFieldNames = {
-    "email", "phone", "name"};
-constexpr std::array<std::string_view, kAllLevels.size()> kLevelNames = {
-    "none", "match", "masked", "plaintext"};
+constexpr std::array<std::string_view, kAllFields.size()> kFieldNames = {"email", "phone", "name"};
+constexpr std::array<std::string_view, kAllLevels.size()> kLevelNames = {"none", "match", "masked",
+                                                                         "plaintext"};
 
 // The enums are dense and start at 0, so a value indexes its name.
-static_assert(static_cast<size_t>(Action::kAdminKeys) + 1 ==
-              kAllActions.size());
+static_assert(static_cast<size_t>(Action::kAdminKeys) + 1 == kAllActions.size());
 static_assert(static_cast<size_t>(Field::kName) + 1 == kAllFields.size());
 static_assert(static_cast<size_t>(Level::kPlaintext) + 1 == kAllLevels.size());
 
 template <typename Enum, size_t N>
-std::optional<Enum> ParseName(const std::array<std::string_view, N>& names,
-                              std::string_view name) {
+std::optional<Enum> ParseName(const std::array<std::string_view, N>& names, std::string_view name) {
   for (size_t i = 0; i < N; ++i) {
     if (names[i] == name) {
       return static_cast<Enum>(i);
@@ -88,83 +84,71 @@ bool IsValidRoleName(std::string_view name) {
 }
 
 // Reads a non-negative integer limit into *out.
-Status ParseLimit(const ErrorSink& err, const toml::key& key,
-                  const toml::node& node, std::string_view role, int* out) {
+Status ParseLimit(const ErrorSink& err, const toml::key& key, const toml::node& node,
+                  std::string_view role, int* out) {
   const auto* value = node.as_integer();
   if (value == nullptr) {
-    return err.At(
-        node.source(),
-        Quoted(key.str()) + " must be an integer in role " + Quoted(role));
+    return err.At(node.source(), Quoted(key.str()) + " must be an integer in role " + Quoted(role));
   }
   const int64_t n = value->get();
   if (n < 0) {
-    return err.At(
-        node.source(),
-        Quoted(key.str()) + " must not be negative in role " + Quoted(role));
+    return err.At(node.source(),
+                  Quoted(key.str()) + " must not be negative in role " + Quoted(role));
   }
   if (n > kMaxLimit) {
     return err.At(node.source(), Quoted(key.str()) + " must be at most " +
-                                     std::to_string(kMaxLimit) + " in role " +
-                                     Quoted(role));
+                                     std::to_string(kMaxLimit) + " in role " + Quoted(role));
   }
   *out = static_cast<int>(n);
   return Status::Ok();
 }
 
-Status ParseActions(const ErrorSink& err, const toml::node& node,
-                    std::string_view role, std::set<Action>* out) {
+Status ParseActions(const ErrorSink& err, const toml::node& node, std::string_view role,
+                    std::set<Action>* out) {
   const auto* array = node.as_array();
   if (array == nullptr) {
-    return err.At(
-        node.source(),
-        "\"actions\" must be an array of strings in role " + Quoted(role));
+    return err.At(node.source(), "\"actions\" must be an array of strings in role " + Quoted(role));
   }
   for (const toml::node& element : *array) {
     const auto* name = element.as_string();
     if (name == nullptr) {
-      return err.At(
-          element.source(),
-          "\"actions\" must be an array of strings in role " + Quoted(role));
+      return err.At(element.source(),
+                    "\"actions\" must be an array of strings in role " + Quoted(role));
     }
     const std::optional<Action> action = ParseAction(name->get());
     if (!action.has_value()) {
-      return err.At(element.source(), "unknown action " + Quoted(name->get()) +
-                                          " in role " + Quoted(role));
+      return err.At(element.source(),
+                    "unknown action " + Quoted(name->get()) + " in role " + Quoted(role));
     }
     if (!out->insert(*action).second) {
-      return err.At(element.source(), "duplicate action " +
-                                          Quoted(name->get()) + " in role " +
-                                          Quoted(role));
+      return err.At(element.source(),
+                    "duplicate action " + Quoted(name->get()) + " in role " + Quoted(role));
     }
   }
   return Status::Ok();
 }
 
-Status ParseFields(const ErrorSink& err, const toml::node& node,
-                   std::string_view role, std::map<Field, Level>* out) {
+Status ParseFields(const ErrorSink& err, const toml::node& node, std::string_view role,
+                   std::map<Field, Level>* out) {
   const auto* table = node.as_table();
   if (table == nullptr) {
-    return err.At(node.source(),
-                  "\"fields\" must be a table in role " + Quoted(role));
+    return err.At(node.source(), "\"fields\" must be a table in role " + Quoted(role));
   }
   for (const auto& [key, value] : *table) {
     const std::optional<Field> field = ParseField(key.str());
     if (!field.has_value()) {
-      return err.At(key.source(), "unknown field " + Quoted(key.str()) +
-                                      " in role " + Quoted(role));
+      return err.At(key.source(),
+                    "unknown field " + Quoted(key.str()) + " in role " + Quoted(role));
     }
     const auto* level_name = value.as_string();
     if (level_name == nullptr) {
       return err.At(value.source(), "field " + Quoted(key.str()) +
-                                        " must be a level string in role " +
-                                        Quoted(role));
+                                        " must be a level string in role " + Quoted(role));
     }
     const std::optional<Level> level = ParseLevel(level_name->get());
     if (!level.has_value()) {
-      return err.At(value.source(), "unknown level " +
-                                        Quoted(level_name->get()) +
-                                        " for field " + Quoted(key.str()) +
-                                        " in role " + Quoted(role));
+      return err.At(value.source(), "unknown level " + Quoted(level_name->get()) + " for field " +
+                                        Quoted(key.str()) + " in role " + Quoted(role));
     }
     (*out)[*field] = *level;
   }
@@ -172,8 +156,7 @@ Status ParseFields(const ErrorSink& err, const toml::node& node,
 }
 
 // Cross-field rules: what a role grants must be usable and nothing more.
-Status CheckConsistency(const ErrorSink& err, const toml::table& table,
-                        const RolePolicy& role) {
+Status CheckConsistency(const ErrorSink& err, const toml::table& table, const RolePolicy& role) {
   const bool reveals = role.actions.contains(Action::kCustomerReveal);
   bool any_plaintext = false;
   for (const auto& [field, level] : role.fields) {
@@ -185,16 +168,14 @@ Status CheckConsistency(const ErrorSink& err, const toml::table& table,
       // Point at the offending field's value.
       const toml::node* node = table.at_path("fields")[FieldName(field)].node();
       return err.At(node != nullptr ? node->source() : table.source(),
-                    "field " + Quoted(FieldName(field)) +
-                        " is plaintext but role " + Quoted(role.name) +
-                        " lacks \"customer.reveal\"");
+                    "field " + Quoted(FieldName(field)) + " is plaintext but role " +
+                        Quoted(role.name) + " lacks \"customer.reveal\"");
     }
   }
   if (reveals && !any_plaintext) {
-    return err.At(table.source(),
-                  "role " + Quoted(role.name) +
-                      " grants \"customer.reveal\" but no field "
-                      "is plaintext");
+    return err.At(table.source(), "role " + Quoted(role.name) +
+                                      " grants \"customer.reveal\" but no field "
+                                      "is plaintext");
   }
   if (reveals && role.reveal_quota_per_hour == 0) {
     return err.At(table.source(), "role " + Quoted(role.name) +
@@ -219,8 +200,7 @@ StatusOr<RolePolicy> ParseRole(const ErrorSink& err, const toml::key& name,
   }
   const auto* table = node.as_table();
   if (table == nullptr) {
-    return err.At(node.source(),
-                  "role " + Quoted(name.str()) + " must be a table");
+    return err.At(node.source(), "role " + Quoted(name.str()) + " must be a table");
   }
   RolePolicy role;
   role.name = std::string(name.str());
@@ -232,9 +212,8 @@ StatusOr<RolePolicy> ParseRole(const ErrorSink& err, const toml::key& name,
     if (k == "description") {
       const auto* text = value.as_string();
       if (text == nullptr) {
-        return err.At(
-            value.source(),
-            "\"description\" must be a string in role " + Quoted(role.name));
+        return err.At(value.source(),
+                      "\"description\" must be a string in role " + Quoted(role.name));
       }
       role.description = text->get();
     } else if (k == "actions") {
@@ -242,14 +221,11 @@ StatusOr<RolePolicy> ParseRole(const ErrorSink& err, const toml::key& name,
     } else if (k == "fields") {
       RETURN_IF_ERROR(ParseFields(err, value, role.name, &role.fields));
     } else if (k == "reveal_quota_per_hour") {
-      RETURN_IF_ERROR(
-          ParseLimit(err, key, value, role.name, &role.reveal_quota_per_hour));
+      RETURN_IF_ERROR(ParseLimit(err, key, value, role.name, &role.reveal_quota_per_hour));
     } else if (k == "lookups_per_minute") {
-      RETURN_IF_ERROR(
-          ParseLimit(err, key, value, role.name, &role.lookups_per_minute));
+      RETURN_IF_ERROR(ParseLimit(err, key, value, role.name, &role.lookups_per_minute));
     } else {
-      return err.At(key.source(), "unknown key " + Quoted(k) + " in role " +
-                                      Quoted(role.name));
+      return err.At(key.source(), "unknown key " + Quoted(k) + " in role " + Quoted(role.name));
     }
   }
   RETURN_IF_ERROR(CheckConsistency(err, *table, role));
@@ -258,21 +234,15 @@ StatusOr<RolePolicy> ParseRole(const ErrorSink& err, const toml::key& name,
 
 }  // namespace
 
-std::string_view ActionName(Action action) {
-  return kActionNames[static_cast<size_t>(action)];
-}
+std::string_view ActionName(Action action) { return kActionNames[static_cast<size_t>(action)]; }
 std::optional<Action> ParseAction(std::string_view name) {
   return ParseName<Action>(kActionNames, name);
 }
-std::string_view FieldName(Field field) {
-  return kFieldNames[static_cast<size_t>(field)];
-}
+std::string_view FieldName(Field field) { return kFieldNames[static_cast<size_t>(field)]; }
 std::optional<Field> ParseField(std::string_view name) {
   return ParseName<Field>(kFieldNames, name);
 }
-std::string_view LevelName(Level level) {
-  return kLevelNames[static_cast<size_t>(level)];
-}
+std::string_view LevelName(Level level) { return kLevelNames[static_cast<size_t>(level)]; }
 std::optional<Level> ParseLevel(std::string_view name) {
   return ParseName<Level>(kLevelNames, name);
 }
@@ -290,8 +260,7 @@ StatusOr<Policy> Policy::LoadFile(const std::string& path) {
   return Parse(text.str(), path);
 }
 
-StatusOr<Policy> Policy::Parse(std::string_view toml_text,
-                               std::string_view source_name) {
+StatusOr<Policy> Policy::Parse(std::string_view toml_text, std::string_view source_name) {
   const ErrorSink err(source_name);
   toml::table root;
   try {
@@ -306,8 +275,8 @@ StatusOr<Policy> Policy::Parse(std::string_view toml_text,
   const toml::node* roles_node = nullptr;
   for (const auto& [key, value] : root) {
     if (key.str() != "roles") {
-      return err.At(key.source(), "unknown top-level key " + Quoted(key.str()) +
-                                      " (expected only \"roles\")");
+      return err.At(key.source(),
+                    "unknown top-level key " + Quoted(key.str()) + " (expected only \"roles\")");
     }
     roles_node = &value;
   }
@@ -323,15 +292,12 @@ StatusOr<Policy> Policy::Parse(std::string_view toml_text,
     policy.roles_.emplace(role.name, std::move(role));
   }
   if (policy.roles_.empty()) {
-    return err.At(roles->source(),
-                  "\"roles\" is empty: the policy grants nothing");
+    return err.At(roles->source(), "\"roles\" is empty: the policy grants nothing");
   }
   return policy;
 }
 
-bool Policy::HasRole(std::string_view role) const {
-  return roles_.contains(role);
-}
+bool Policy::HasRole(std::string_view role) const { return roles_.contains(role); }
 
 const RolePolicy* Policy::Role(std::string_view role) const {
   const auto it = roles_.find(role);
@@ -354,8 +320,7 @@ bool Policy::Allows(std::span<const std::string> roles, Action action) const {
   });
 }
 
-Level Policy::FieldLevel(std::span<const std::string> roles,
-                         Field field) const {
+Level Policy::FieldLevel(std::span<const std::string> roles, Field field) const {
   Level best = Level::kNone;
   for (const std::string& name : roles) {
     const RolePolicy* role = Role(name);
@@ -378,8 +343,7 @@ int Policy::LookupsPerMinute(std::span<const std::string> roles) const {
   return MaxLimit(roles, &RolePolicy::lookups_per_minute);
 }
 
-int Policy::MaxLimit(std::span<const std::string> roles,
-                     int RolePolicy::*limit) const {
+int Policy::MaxLimit(std::span<const std::string> roles, int RolePolicy::*limit) const {
   int best = 0;
   for (const std::string& name : roles) {
     if (const RolePolicy* role = Role(name); role != nullptr) {

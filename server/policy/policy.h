@@ -50,28 +50,17 @@ enum class Action {
 };
 
 inline constexpr std::array<Action, 15> kAllActions = {
-    Action::kCustomerCreate,
-    Action::kCustomerSearch,
-    Action::kCustomerVerify,
-    Action::kCustomerRead,
-    Action::kCustomerReveal,
-    Action::kCustomerUpdate,
-    Action::kCustomerErase,
-    Action::kCustomerExport,
-    Action::kConsentWrite,
-    Action::kMarketingExport,
-    Action::kAuditRead,
-    Action::kAdminEmployees,
-    Action::kAdminServiceAccounts,
-    Action::kAdminTokens,
-    Action::kAdminKeys,
+    Action::kCustomerCreate,       Action::kCustomerSearch, Action::kCustomerVerify,
+    Action::kCustomerRead,         Action::kCustomerReveal, Action::kCustomerUpdate,
+    Action::kCustomerErase,        Action::kCustomerExport, Action::kConsentWrite,
+    Action::kMarketingExport,      Action::kAuditRead,      Action::kAdminEmployees,
+    Action::kAdminServiceAccounts, Action::kAdminTokens,    Action::kAdminKeys,
 };
 
-inline constexpr std::array<Field, 3> kAllFields = {
-    Field::kEmail, Field::kPhone, Field::kName};
+inline constexpr std::array<Field, 3> kAllFields = {Field::kEmail, Field::kPhone, Field::kName};
 
-inline constexpr std::array<Level, 4> kAllLevels = {
-    Level::kNone, Level::kMatch, Level::kMasked, Level::kPlaintext};
+inline constexpr std::array<Level, 4> kAllLevels = {Level::kNone, Level::kMatch, Level::kMasked,
+                                                    Level::kPlaintext};
 
 // Names as written in policy.toml, the API and the audit log
 // ("customer.reveal", "email", "masked"). Parse* return nullopt for an
@@ -108,8 +97,7 @@ class Policy {
   // matching [a-z][a-z0-9_]*, a file with no roles, and a role whose
   // `customer.reveal` grant and plaintext fields disagree (reveal with no
   // plaintext field, or a plaintext field without reveal).
-  static StatusOr<Policy> Parse(std::string_view toml_text,
-                                std::string_view source_name);
+  static StatusOr<Policy> Parse(std::string_view toml_text, std::string_view source_name);
 
   bool HasRole(std::string_view role) const;
   // Returns nullptr for an unknown role. The pointer lives as long as *this.
@@ -130,8 +118,7 @@ class Policy {
   Policy() = default;
 
   // The largest `limit` over the known roles in `roles`; 0 if none.
-  int MaxLimit(std::span<const std::string> roles,
-               int RolePolicy::*limit) const;
+  int MaxLimit(std::span<const std::string> roles, int RolePolicy::*limit) const;
 
   std::map<std::string, RolePolicy, std::less<>> roles_;
 };

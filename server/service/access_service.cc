@@ -13,22 +13,28 @@ using policy::Level;
 constexpr int64_t kMinuteMs = 60 * 1000;
 constexpr int64_t kHourMs = 60 * kMinuteMs;
 constexpr ContactField kAllContactFields[] = {ContactField::kEmail, ContactField::kPhone,
-                                             ContactField::kName};
+                                              ContactField::kName};
 
 std::string Mask(ContactField field, const std::string& value) {
   switch (field) {
-    case ContactField::kEmail: return policy::MaskEmail(value);
-    case ContactField::kPhone: return policy::MaskPhone(value);
-    case ContactField::kName: return policy::MaskName(value);
+    case ContactField::kEmail:
+      return policy::MaskEmail(value);
+    case ContactField::kPhone:
+      return policy::MaskPhone(value);
+    case ContactField::kName:
+      return policy::MaskName(value);
   }
   return "•••";
 }
 
 const std::optional<std::string>& ValueOf(const Customer& c, ContactField field) {
   switch (field) {
-    case ContactField::kEmail: return c.email;
-    case ContactField::kPhone: return c.phone;
-    case ContactField::kName: return c.name;
+    case ContactField::kEmail:
+      return c.email;
+    case ContactField::kPhone:
+      return c.phone;
+    case ContactField::kName:
+      return c.name;
   }
   return c.name;
 }
@@ -39,9 +45,7 @@ void WipeCustomer(Customer& c) {
   }
 }
 
-Status Forbidden(std::string message) {
-  return PermissionDenied(std::move(message), "forbidden");
-}
+Status Forbidden(std::string message) { return PermissionDenied(std::move(message), "forbidden"); }
 
 }  // namespace
 
@@ -49,8 +53,8 @@ AccessService::AccessService(CustomerService& customers, const policy::Policy& p
                              audit::AuditLog& audit, Clock clock)
     : customers_(customers), policy_(policy), audit_(audit), clock_(clock), lookups_(clock) {}
 
-audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta,
-                      std::string_view action, std::string_view record_id) {
+audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta, std::string_view action,
+                      std::string_view record_id) {
   audit::Entry e;
   e.principal = who.Label();
   e.roles = who.RolesString();
@@ -81,8 +85,8 @@ Status AccessService::Refuse(audit::Entry entry, const Status& failure) {
   return failure;
 }
 
-Status AccessService::Authorize(const auth::Principal& who, const RequestMeta& meta,
-                                Action action, std::string_view record_id) {
+Status AccessService::Authorize(const auth::Principal& who, const RequestMeta& meta, Action action,
+                                std::string_view record_id) {
   if (policy_.Allows(who.roles, action)) return Status::Ok();
   return Refuse(EntryFor(who, meta, policy::ActionName(action), record_id),
                 Forbidden("your role may not " + std::string(policy::ActionName(action))));
@@ -100,8 +104,7 @@ Status AccessService::CheckLookupRate(const auth::Principal& who, const RequestM
                                   "lookup_rate_limited"));
 }
 
-Status AccessService::RecordUnauthenticated(const RequestMeta& meta,
-                                            std::string_view action,
+Status AccessService::RecordUnauthenticated(const RequestMeta& meta, std::string_view action,
                                             std::string_view detail) {
   audit::Entry e = EntryFor(auth::Principal{}, meta, action, "");
   e.outcome = "unauthenticated";
@@ -135,8 +138,7 @@ CustomerView AccessService::Render(const auth::Principal& who, const Customer& c
   return view;
 }
 
-StatusOr<CustomerView> AccessService::Create(const auth::Principal& who,
-                                             const RequestMeta& meta,
+StatusOr<CustomerView> AccessService::Create(const auth::Principal& who, const RequestMeta& meta,
                                              const CustomerInput& input) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerCreate, ""));
   // A create answers "that email is taken" (409), so it is a lookup too:
@@ -168,14 +170,14 @@ StatusOr<std::vector<CustomerView>> AccessService::Search(const auth::Principal&
   RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerSearch, ""));
   audit::Entry entry = EntryFor(who, meta, "customer.search", "");
   if (query.email.has_value() == query.phone.has_value()) {
-    return Refuse(entry, InvalidArgument("search by exactly one of email or phone",
-                                         "search_term_invalid"));
+    return Refuse(
+        entry, InvalidArgument("search by exactly one of email or phone", "search_term_invalid"));
   }
   ContactField field = query.email ? ContactField::kEmail : ContactField::kPhone;
   entry.fields = FieldLevels(who, {field});
   if (policy_.FieldLevel(who.roles, field) < Level::kMatch) {
-    return Refuse(entry, Forbidden(std::string("your role may not search by ") +
-                                   ContactFieldName(field)));
+    return Refuse(entry,
+                  Forbidden(std::string("your role may not search by ") + ContactFieldName(field)));
   }
   RETURN_IF_ERROR(CheckLookupRate(who, meta, "customer.search", ""));
   auto found = query.email ? customers_.FindByEmail(*query.email, VisibleFields(who))
@@ -198,8 +200,7 @@ StatusOr<std::vector<CustomerView>> AccessService::Search(const auth::Principal&
       store::Durability::kWritten);
   if (!st.ok()) {
     if (st.reason() == "audit_unavailable") return st;
-    return Unavailable("the audit log cannot be written; nothing was done",
-                       "audit_unavailable");
+    return Unavailable("the audit log cannot be written; nothing was done", "audit_unavailable");
   }
   return views;
 }
@@ -211,8 +212,8 @@ StatusOr<bool> AccessService::Verify(const auth::Principal& who, const RequestMe
   audit::Entry entry = EntryFor(who, meta, "customer.verify", id);
   entry.fields = FieldLevels(who, {field});
   if (field == ContactField::kName || policy_.FieldLevel(who.roles, field) < Level::kMatch) {
-    return Refuse(entry, Forbidden(std::string("your role may not verify ") +
-                                   ContactFieldName(field)));
+    return Refuse(entry,
+                  Forbidden(std::string("your role may not verify ") + ContactFieldName(field)));
   }
   RETURN_IF_ERROR(CheckLookupRate(who, meta, "customer.verify", id));
   auto match = customers_.Verify(id, field, value);
@@ -222,12 +223,12 @@ StatusOr<bool> AccessService::Verify(const auth::Principal& who, const RequestMe
   return *match;
 }
 
-StatusOr<CustomerView> AccessService::Get(const auth::Principal& who,
-                                          const RequestMeta& meta, std::string_view id) {
+StatusOr<CustomerView> AccessService::Get(const auth::Principal& who, const RequestMeta& meta,
+                                          std::string_view id) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerRead, id));
   audit::Entry entry = EntryFor(who, meta, "customer.read", id);
-  entry.fields = FieldLevels(who, {kAllContactFields[0], kAllContactFields[1],
-                                   kAllContactFields[2]});
+  entry.fields =
+      FieldLevels(who, {kAllContactFields[0], kAllContactFields[1], kAllContactFields[2]});
   auto c = customers_.Get(id, VisibleFields(who));
   if (!c.ok()) return Refuse(entry, c.status());
   RETURN_IF_ERROR(audit_.Record(entry, store::Durability::kWritten).status());
@@ -236,8 +237,8 @@ StatusOr<CustomerView> AccessService::Get(const auth::Principal& who,
   return view;
 }
 
-StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who,
-                                             const RequestMeta& meta, std::string_view id,
+StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who, const RequestMeta& meta,
+                                             std::string_view id,
                                              const std::vector<ContactField>& fields,
                                              std::string_view reason) {
   audit::Entry entry = EntryFor(who, meta, "customer.reveal", id);
@@ -253,13 +254,12 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who,
   }
   entry.reason = *std::move(stated);
   if (fields.empty()) {
-    return Refuse(entry, InvalidArgument("name at least one field to reveal",
-                                         "fields_required"));
+    return Refuse(entry, InvalidArgument("name at least one field to reveal", "fields_required"));
   }
   for (ContactField f : fields) {
     if (policy_.FieldLevel(who.roles, f) < Level::kPlaintext) {
-      return Refuse(entry, Forbidden(std::string("your role may not reveal ") +
-                                     ContactFieldName(f)));
+      return Refuse(entry,
+                    Forbidden(std::string("your role may not reveal ") + ContactFieldName(f)));
     }
   }
   FieldSet wanted = FieldSet::None();
@@ -279,8 +279,7 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who,
   Status st = customers_.Touch({}, [&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(used, store::CountReveals(db, who.Label(), clock_() - kHourMs));
     if (used >= quota) {
-      return ResourceExhausted("reveal quota spent (" + std::to_string(quota) +
-                                   " per hour)",
+      return ResourceExhausted("reveal quota spent (" + std::to_string(quota) + " per hour)",
                                "reveal_quota_exceeded");
     }
     return audit_.Append(db, entry).status();
@@ -289,8 +288,7 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who,
     WipeCustomer(*c);
     if (st.reason() == "reveal_quota_exceeded") return Refuse(entry, st);
     if (st.reason() == "audit_unavailable") return st;
-    return Unavailable("the audit log cannot be written; nothing was done",
-                       "audit_unavailable");
+    return Unavailable("the audit log cannot be written; nothing was done", "audit_unavailable");
   }
   RevealResult result;
   result.id = c->id;
@@ -303,9 +301,8 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who,
   return result;
 }
 
-StatusOr<CustomerView> AccessService::Update(const auth::Principal& who,
-                                             const RequestMeta& meta, std::string_view id,
-                                             const CustomerPatch& patch) {
+StatusOr<CustomerView> AccessService::Update(const auth::Principal& who, const RequestMeta& meta,
+                                             std::string_view id, const CustomerPatch& patch) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerUpdate, id));
   audit::Entry entry = EntryFor(who, meta, "customer.update", id);
   std::vector<ContactField> changed;
@@ -328,8 +325,7 @@ StatusOr<CustomerView> AccessService::Update(const auth::Principal& who,
   return view;
 }
 
-StatusOr<ErasureReceipt> AccessService::Erase(const auth::Principal& who,
-                                              const RequestMeta& meta,
+StatusOr<ErasureReceipt> AccessService::Erase(const auth::Principal& who, const RequestMeta& meta,
                                               std::string_view id) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerErase, id));
   audit::Entry entry = EntryFor(who, meta, "customer.erase", id);
@@ -356,9 +352,9 @@ StatusOr<FindOrCreateResult> AccessService::FindOrCreate(const auth::Principal& 
     return Authorize(who, meta, Action::kCustomerSearch, "");
   }
   if (!input.email && !input.phone) {
-    return Refuse(EntryFor(who, meta, "customer.find_or_create", ""),
-                  InvalidArgument("a customer needs an email or a phone number",
-                                  "contact_required"));
+    return Refuse(
+        EntryFor(who, meta, "customer.find_or_create", ""),
+        InvalidArgument("a customer needs an email or a phone number", "contact_required"));
   }
   SearchQuery query;
   if (input.email) {

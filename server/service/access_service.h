@@ -35,14 +35,14 @@ struct RequestMeta {
 
 // An audit entry for `who` doing `action` on `record_id` (a customer id, or
 // an admin action's target), from the request `meta`; outcome "success".
-audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta,
-                      std::string_view action, std::string_view record_id);
+audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta, std::string_view action,
+                      std::string_view record_id);
 
 // One field as the caller may see it.
 struct FieldView {
   policy::Level level = policy::Level::kNone;
-  bool present = false;             // shown only from `match` up
-  std::optional<std::string> value; // masked, from `masked` up
+  bool present = false;              // shown only from `match` up
+  std::optional<std::string> value;  // masked, from `masked` up
 };
 
 struct CustomerView {
@@ -77,17 +77,16 @@ struct FindOrCreateResult {
 
 class AccessService {
  public:
-  AccessService(CustomerService& customers, const policy::Policy& policy,
-                audit::AuditLog& audit, Clock clock = SystemClock());
+  AccessService(CustomerService& customers, const policy::Policy& policy, audit::AuditLog& audit,
+                Clock clock = SystemClock());
 
   StatusOr<CustomerView> Create(const auth::Principal& who, const RequestMeta& meta,
                                 const CustomerInput& input);
   // Exactly one of email or phone. Every match, at the caller's level.
-  StatusOr<std::vector<CustomerView>> Search(const auth::Principal& who,
-                                             const RequestMeta& meta,
+  StatusOr<std::vector<CustomerView>> Search(const auth::Principal& who, const RequestMeta& meta,
                                              const SearchQuery& query);
-  StatusOr<bool> Verify(const auth::Principal& who, const RequestMeta& meta,
-                        std::string_view id, ContactField field, std::string_view value);
+  StatusOr<bool> Verify(const auth::Principal& who, const RequestMeta& meta, std::string_view id,
+                        ContactField field, std::string_view value);
   StatusOr<CustomerView> Get(const auth::Principal& who, const RequestMeta& meta,
                              std::string_view id);
   // PermissionDenied naming the first field not at `plaintext` for the role;
@@ -101,8 +100,7 @@ class AccessService {
   StatusOr<ErasureReceipt> Erase(const auth::Principal& who, const RequestMeta& meta,
                                  std::string_view id);
   // The customer with this email (else phone), or a new one.
-  StatusOr<FindOrCreateResult> FindOrCreate(const auth::Principal& who,
-                                            const RequestMeta& meta,
+  StatusOr<FindOrCreateResult> FindOrCreate(const auth::Principal& who, const RequestMeta& meta,
                                             const CustomerInput& input);
 
   // Renders `c` (already decrypted as needed) at `who`'s levels.
@@ -123,8 +121,8 @@ class AccessService {
 
  private:
   // Checks the action; on refusal records the entry and returns the error.
-  Status Authorize(const auth::Principal& who, const RequestMeta& meta,
-                   policy::Action action, std::string_view record_id);
+  Status Authorize(const auth::Principal& who, const RequestMeta& meta, policy::Action action,
+                   std::string_view record_id);
   // Records `entry` with `failure`'s outcome and returns `failure` (or the
   // audit's own failure, which wins: fail closed).
   Status Refuse(audit::Entry entry, const Status& failure);

@@ -16,13 +16,11 @@ Status AdminService::Refuse(audit::Entry entry, const Status& failure) {
   return failure;
 }
 
-Status AdminService::Authorize(const auth::Principal& who, const RequestMeta& meta,
-                               Action action, std::string_view audit_action,
-                               std::string_view target) {
+Status AdminService::Authorize(const auth::Principal& who, const RequestMeta& meta, Action action,
+                               std::string_view audit_action, std::string_view target) {
   if (policy_.Allows(who.roles, action)) return Status::Ok();
   return Refuse(EntryFor(who, meta, audit_action, target),
-                PermissionDenied("your role may not " + std::string(audit_action),
-                                 "forbidden"));
+                PermissionDenied("your role may not " + std::string(audit_action), "forbidden"));
 }
 
 Status AdminService::RecordRead(const auth::Principal& who, const RequestMeta& meta,
@@ -32,20 +30,20 @@ Status AdminService::RecordRead(const auth::Principal& who, const RequestMeta& m
   return audit_.Record(e).status();
 }
 
-StatusOr<std::vector<store::EmployeeRow>> AdminService::ListEmployees(
-    const auth::Principal& who, const RequestMeta& meta) {
+StatusOr<std::vector<store::EmployeeRow>> AdminService::ListEmployees(const auth::Principal& who,
+                                                                      const RequestMeta& meta) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminEmployees, "admin.employees.list", ""));
   ASSIGN_OR_RETURN(auto rows, auth_.ListEmployees());
-  RETURN_IF_ERROR(RecordRead(who, meta, "admin.employees.list",
-                             "count=" + std::to_string(rows.size())));
+  RETURN_IF_ERROR(
+      RecordRead(who, meta, "admin.employees.list", "count=" + std::to_string(rows.size())));
   return rows;
 }
 
 StatusOr<store::EmployeeRow> AdminService::CreateEmployee(const auth::Principal& who,
                                                           const RequestMeta& meta,
                                                           const auth::NewEmployee& employee) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminEmployees, "admin.employees.create",
-                            employee.username));
+  RETURN_IF_ERROR(
+      Authorize(who, meta, Action::kAdminEmployees, "admin.employees.create", employee.username));
   audit::Entry entry = EntryFor(who, meta, "admin.employees.create", employee.username);
   entry.detail = "roles=" + auth::JoinRoles(employee.roles);
   auto row = auth_.CreateEmployee(
@@ -80,19 +78,19 @@ StatusOr<store::EmployeeRow> AdminService::UpdateEmployee(const auth::Principal&
 
 StatusOr<std::vector<store::ServiceAccountRow>> AdminService::ListServiceAccounts(
     const auth::Principal& who, const RequestMeta& meta) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminServiceAccounts,
-                            "admin.service_accounts.list", ""));
+  RETURN_IF_ERROR(
+      Authorize(who, meta, Action::kAdminServiceAccounts, "admin.service_accounts.list", ""));
   ASSIGN_OR_RETURN(auto rows, auth_.ListServiceAccounts());
-  RETURN_IF_ERROR(RecordRead(who, meta, "admin.service_accounts.list",
-                             "count=" + std::to_string(rows.size())));
+  RETURN_IF_ERROR(
+      RecordRead(who, meta, "admin.service_accounts.list", "count=" + std::to_string(rows.size())));
   return rows;
 }
 
 StatusOr<store::ServiceAccountRow> AdminService::CreateServiceAccount(
     const auth::Principal& who, const RequestMeta& meta, std::string_view name,
     const std::vector<std::string>& roles) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminServiceAccounts,
-                            "admin.service_accounts.create", name));
+  RETURN_IF_ERROR(
+      Authorize(who, meta, Action::kAdminServiceAccounts, "admin.service_accounts.create", name));
   audit::Entry entry = EntryFor(who, meta, "admin.service_accounts.create", name);
   entry.detail = "roles=" + auth::JoinRoles(roles);
   auto row = auth_.CreateServiceAccount(
@@ -113,18 +111,16 @@ StatusOr<std::vector<store::TokenRow>> AdminService::ListTokens(const auth::Prin
 }
 
 StatusOr<auth::IssuedToken> AdminService::IssueToken(const auth::Principal& who,
-                                                     const RequestMeta& meta,
-                                                     std::string_view kind,
+                                                     const RequestMeta& meta, std::string_view kind,
                                                      std::string_view name,
                                                      std::string_view description,
                                                      std::optional<int64_t> expires_at_ms) {
   std::string target = std::string(kind) + ":" + std::string(name);
   RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminTokens, "admin.tokens.create", target));
   audit::Entry entry = EntryFor(who, meta, "admin.tokens.create", target);
-  auto issued = auth_.IssueToken(kind, name, description, expires_at_ms,
-                                 [&](store::Database& db) -> Status {
-                                   return audit_.Append(db, entry).status();
-                                 });
+  auto issued = auth_.IssueToken(
+      kind, name, description, expires_at_ms,
+      [&](store::Database& db) -> Status { return audit_.Append(db, entry).status(); });
   if (!issued.ok() && issued.status().reason() != "audit_unavailable") {
     return Refuse(entry, issued.status());
   }
@@ -133,8 +129,7 @@ StatusOr<auth::IssuedToken> AdminService::IssueToken(const auth::Principal& who,
 
 Status AdminService::RevokeToken(const auth::Principal& who, const RequestMeta& meta,
                                  std::string_view token_id) {
-  RETURN_IF_ERROR(
-      Authorize(who, meta, Action::kAdminTokens, "admin.tokens.revoke", token_id));
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminTokens, "admin.tokens.revoke", token_id));
   audit::Entry entry = EntryFor(who, meta, "admin.tokens.revoke", token_id);
   Status st = auth_.RevokeToken(
       token_id, [&](store::Database& db) { return audit_.Append(db, entry).status(); });
@@ -142,8 +137,9 @@ Status AdminService::RevokeToken(const auth::Principal& who, const RequestMeta& 
   return st;
 }
 
-StatusOr<std::vector<store::AuditRow>> AdminService::QueryAudit(
-    const auth::Principal& who, const RequestMeta& meta, const store::AuditQuery& query) {
+StatusOr<std::vector<store::AuditRow>> AdminService::QueryAudit(const auth::Principal& who,
+                                                                const RequestMeta& meta,
+                                                                const store::AuditQuery& query) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kAuditRead, "audit.read", ""));
   std::vector<store::AuditRow> rows;
   RETURN_IF_ERROR(store_.Read([&](store::Database& db) -> Status {
@@ -158,17 +154,15 @@ StatusOr<audit::VerifyResult> AdminService::VerifyAudit(const auth::Principal& w
                                                         const RequestMeta& meta) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kAuditRead, "audit.verify", ""));
   ASSIGN_OR_RETURN(auto result, audit_.Verify());
-  RETURN_IF_ERROR(RecordRead(who, meta, "audit.verify",
-                             result.intact ? "intact"
-                                           : "broken_at=" +
-                                                 std::to_string(result.first_broken_seq)));
+  RETURN_IF_ERROR(RecordRead(
+      who, meta, "audit.verify",
+      result.intact ? "intact" : "broken_at=" + std::to_string(result.first_broken_seq)));
   return result;
 }
 
 namespace {
 Status NoRotator() {
-  return FailedPrecondition("key management is not available in this process",
-                            "keys_unavailable");
+  return FailedPrecondition("key management is not available in this process", "keys_unavailable");
 }
 }  // namespace
 
@@ -177,8 +171,7 @@ StatusOr<std::vector<KeyInfo>> AdminService::ListKeys(const auth::Principal& who
   RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminKeys, "admin.keys.list", ""));
   if (rotator_ == nullptr) return NoRotator();
   ASSIGN_OR_RETURN(auto keys, rotator_->ListKeys());
-  RETURN_IF_ERROR(
-      RecordRead(who, meta, "admin.keys.list", "count=" + std::to_string(keys.size())));
+  RETURN_IF_ERROR(RecordRead(who, meta, "admin.keys.list", "count=" + std::to_string(keys.size())));
   return keys;
 }
 
@@ -207,8 +200,7 @@ StatusOr<RotationProgress> AdminService::RotationStatus(const auth::Principal& w
   return rotator_->Progress();
 }
 
-Status AdminService::DestroyKey(const auth::Principal& who, const RequestMeta& meta,
-                                uint32_t id) {
+Status AdminService::DestroyKey(const auth::Principal& who, const RequestMeta& meta, uint32_t id) {
   std::string target = "key:" + std::to_string(id);
   RETURN_IF_ERROR(Authorize(who, meta, Action::kAdminKeys, "admin.keys.destroy", target));
   if (rotator_ == nullptr) return NoRotator();

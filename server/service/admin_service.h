@@ -26,19 +26,18 @@ class AdminService {
 
   StatusOr<std::vector<store::EmployeeRow>> ListEmployees(const auth::Principal& who,
                                                           const RequestMeta& meta);
-  StatusOr<store::EmployeeRow> CreateEmployee(const auth::Principal& who,
-                                              const RequestMeta& meta,
+  StatusOr<store::EmployeeRow> CreateEmployee(const auth::Principal& who, const RequestMeta& meta,
                                               const auth::NewEmployee& employee);
-  StatusOr<store::EmployeeRow> UpdateEmployee(const auth::Principal& who,
-                                              const RequestMeta& meta,
+  StatusOr<store::EmployeeRow> UpdateEmployee(const auth::Principal& who, const RequestMeta& meta,
                                               std::string_view username,
                                               const auth::EmployeePatch& patch);
 
-  StatusOr<std::vector<store::ServiceAccountRow>> ListServiceAccounts(
-      const auth::Principal& who, const RequestMeta& meta);
-  StatusOr<store::ServiceAccountRow> CreateServiceAccount(
-      const auth::Principal& who, const RequestMeta& meta, std::string_view name,
-      const std::vector<std::string>& roles);
+  StatusOr<std::vector<store::ServiceAccountRow>> ListServiceAccounts(const auth::Principal& who,
+                                                                      const RequestMeta& meta);
+  StatusOr<store::ServiceAccountRow> CreateServiceAccount(const auth::Principal& who,
+                                                          const RequestMeta& meta,
+                                                          std::string_view name,
+                                                          const std::vector<std::string>& roles);
 
   StatusOr<std::vector<store::TokenRow>> ListTokens(const auth::Principal& who,
                                                     const RequestMeta& meta);
@@ -52,28 +51,24 @@ class AdminService {
   StatusOr<std::vector<store::AuditRow>> QueryAudit(const auth::Principal& who,
                                                     const RequestMeta& meta,
                                                     const store::AuditQuery& query);
-  StatusOr<audit::VerifyResult> VerifyAudit(const auth::Principal& who,
-                                            const RequestMeta& meta);
+  StatusOr<audit::VerifyResult> VerifyAudit(const auth::Principal& who, const RequestMeta& meta);
 
   // Keys (admin.keys). FailedPrecondition("keys_unavailable") until a
   // KeyRotator is attached.
   void set_key_rotator(KeyRotator* rotator) { rotator_ = rotator; }
   StatusOr<std::vector<KeyInfo>> ListKeys(const auth::Principal& who, const RequestMeta& meta);
-  StatusOr<RotationProgress> StartRotation(const auth::Principal& who,
-                                           const RequestMeta& meta,
+  StatusOr<RotationProgress> StartRotation(const auth::Principal& who, const RequestMeta& meta,
                                            std::string_view purpose);
-  StatusOr<RotationProgress> RotationStatus(const auth::Principal& who,
-                                            const RequestMeta& meta);
+  StatusOr<RotationProgress> RotationStatus(const auth::Principal& who, const RequestMeta& meta);
   Status DestroyKey(const auth::Principal& who, const RequestMeta& meta, uint32_t id);
 
  private:
-  Status Authorize(const auth::Principal& who, const RequestMeta& meta,
-                   policy::Action action, std::string_view audit_action,
-                   std::string_view target);
+  Status Authorize(const auth::Principal& who, const RequestMeta& meta, policy::Action action,
+                   std::string_view audit_action, std::string_view target);
   Status Refuse(audit::Entry entry, const Status& failure);
   // Records a read-only admin action (listing) as durable before returning.
-  Status RecordRead(const auth::Principal& who, const RequestMeta& meta,
-                    std::string_view action, std::string_view detail);
+  Status RecordRead(const auth::Principal& who, const RequestMeta& meta, std::string_view action,
+                    std::string_view detail);
 
   auth::AuthService& auth_;
   const policy::Policy& policy_;

@@ -23,9 +23,7 @@ constexpr std::size_t kMaxPhoneInputLength = 64;
 constexpr std::string_view kEmailLocalSpecials = "!#$%&'*+/=?^_`{|}~.-";
 constexpr std::string_view kPhoneSeparators = " +-.()/";
 
-Status EmailInvalid() {
-  return InvalidArgument("email is not a valid address", "email_invalid");
-}
+Status EmailInvalid() { return InvalidArgument("email is not a valid address", "email_invalid"); }
 
 Status PhoneInvalid() {
   return InvalidArgument("phone is not a valid phone number", "phone_invalid");
@@ -34,21 +32,16 @@ Status PhoneInvalid() {
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAsciiLower(char c) { return c >= 'a' && c <= 'z'; }
 
-char ToAsciiLower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
+char ToAsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-char ToAsciiUpper(char c) {
-  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-}
+char ToAsciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
 // REQUIRES: `local` is lower-cased ASCII.
 bool IsValidLocalPart(std::string_view local) {
   if (local.empty() || local.size() > kMaxLocalPartLength) {
     return false;
   }
-  if (local.front() == '.' || local.back() == '.' ||
-      local.find("..") != std::string_view::npos) {
+  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
     return false;
   }
   for (char c : local) {
@@ -116,9 +109,8 @@ StatusOr<std::string> NormalizeEmail(std::string_view input) {
   const std::string_view trimmed = TrimAsciiWhitespace(input);
   for (char c : trimmed) {
     if (static_cast<unsigned char>(c) >= 0x80) {
-      return InvalidArgument(
-          "email is not a valid address: only ASCII addresses are supported",
-          "email_invalid");
+      return InvalidArgument("email is not a valid address: only ASCII addresses are supported",
+                             "email_invalid");
     }
   }
   if (trimmed.empty() || trimmed.size() > kMaxEmailLength) {
@@ -133,22 +125,19 @@ StatusOr<std::string> NormalizeEmail(std::string_view input) {
     return EmailInvalid();
   }
   const std::string_view view(email);
-  if (!IsValidLocalPart(view.substr(0, at)) ||
-      !IsValidDomain(view.substr(at + 1))) {
+  if (!IsValidLocalPart(view.substr(0, at)) || !IsValidDomain(view.substr(at + 1))) {
     return EmailInvalid();
   }
   return email;
 }
 
-StatusOr<std::string> NormalizePhone(std::string_view input,
-                                     std::string_view default_region) {
+StatusOr<std::string> NormalizePhone(std::string_view input, std::string_view default_region) {
   const std::string_view trimmed = TrimAsciiWhitespace(input);
   if (trimmed.empty() || trimmed.size() > kMaxPhoneInputLength) {
     return PhoneInvalid();
   }
   for (char c : trimmed) {
-    if (!IsAsciiDigit(c) &&
-        kPhoneSeparators.find(c) == std::string_view::npos) {
+    if (!IsAsciiDigit(c) && kPhoneSeparators.find(c) == std::string_view::npos) {
       return PhoneInvalid();
     }
   }
@@ -163,8 +152,7 @@ StatusOr<std::string> NormalizePhone(std::string_view input,
   // NullLogger); nothing here may install a logger that would see the input.
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
-  if (util.Parse(std::string(trimmed), region, &number) !=
-      PhoneNumberUtil::NO_PARSING_ERROR) {
+  if (util.Parse(std::string(trimmed), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
     return PhoneInvalid();
   }
   // E.164 cannot carry an extension; dropping it silently would store a

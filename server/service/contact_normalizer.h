@@ -36,7 +36,6 @@ StatusOr<std::string> NormalizeEmail(std::string_view input);
 // carry no extension. Returns InvalidArgument (reason "phone_invalid")
 // otherwise, including when `default_region` is unknown and the input has
 // no country code.
-StatusOr<std::string> NormalizePhone(std::string_view input,
-                                     std::string_view default_region);
+StatusOr<std::string> NormalizePhone(std::string_view input, std::string_view default_region);
 
 }  // namespace vault::service

@@ -28,8 +28,8 @@ struct NormalizedInput {
 };
 
 // Normalizes the fields that are set; "" means "remove" when `allow_empty`.
-Status NormalizeInto(const CustomerInput& in, const std::string& region,
-                     bool allow_empty, NormalizedInput* out) {
+Status NormalizeInto(const CustomerInput& in, const std::string& region, bool allow_empty,
+                     NormalizedInput* out) {
   if (in.email) {
     if (allow_empty && in.email->empty()) {
       out->email = "";
@@ -54,8 +54,8 @@ Status NormalizeInto(const CustomerInput& in, const std::string& region,
   return Status::Ok();
 }
 
-Status ChecksEmailFree(store::Database& db, const crypto::Keyring& ring,
-                       const std::string& email, std::string_view self_id) {
+Status ChecksEmailFree(store::Database& db, const crypto::Keyring& ring, const std::string& email,
+                       std::string_view self_id) {
   ASSIGN_OR_RETURN(auto probes, IndexProbes(ring, ContactField::kEmail, email));
   ASSIGN_OR_RETURN(auto rows, store::FindByEmailIndex(db, probes));
   for (const auto& row : rows) {
@@ -68,17 +68,15 @@ Status ChecksEmailFree(store::Database& db, const crypto::Keyring& ring,
 }
 
 // Seals (or clears) one field of `row` under `dek` and the active index key.
-void SealInto(const crypto::Keyring& ring, const crypto::SecretBytes& dek,
-              const std::string& id, ContactField field, const std::string& value,
-              store::CustomerRow* row) {
+void SealInto(const crypto::Keyring& ring, const crypto::SecretBytes& dek, const std::string& id,
+              ContactField field, const std::string& value, store::CustomerRow* row) {
   std::optional<std::string> ct, idx;
   uint32_t idx_key = 0;
   if (!value.empty()) {
     ct = crypto::SealField(dek, id, ContactFieldName(field), value);
     if (field != ContactField::kName) {
       idx_key = ring.ActiveId(KeyPurpose::kIndex);
-      idx = crypto::BlindIndex(*ring.Find(idx_key, KeyPurpose::kIndex), KindOf(field),
-                               value);
+      idx = crypto::BlindIndex(*ring.Find(idx_key, KeyPurpose::kIndex), KindOf(field), value);
     }
   }
   switch (field) {
@@ -119,9 +117,8 @@ bool IsCustomerId(std::string_view id) {
   if (id.size() != kCustomerIdPrefix.size() + 32 || !id.starts_with(kCustomerIdPrefix)) {
     return false;
   }
-  return std::all_of(id.begin() + kCustomerIdPrefix.size(), id.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return std::all_of(id.begin() + kCustomerIdPrefix.size(), id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 StatusOr<std::vector<store::IndexProbe>> IndexProbes(const crypto::Keyring& ring,
@@ -139,13 +136,11 @@ CustomerService::CustomerService(store::Store& store, crypto::KeyringHolder& key
                                  CustomerServiceOptions options, Clock clock)
     : store_(store), keys_(keys), options_(std::move(options)), clock_(std::move(clock)) {}
 
-StatusOr<Customer> CustomerService::Create(const CustomerInput& input,
-                                           const InTransaction& hook) {
+StatusOr<Customer> CustomerService::Create(const CustomerInput& input, const InTransaction& hook) {
   NormalizedInput in;
   RETURN_IF_ERROR(NormalizeInto(input, options_.default_region, false, &in));
   if (!in.email && !in.phone) {
-    return InvalidArgument("a customer needs an email or a phone number",
-                           "contact_required");
+    return InvalidArgument("a customer needs an email or a phone number", "contact_required");
   }
   std::shared_ptr<const crypto::Keyring> ring = keys_.Get();
   Customer customer;
@@ -159,8 +154,8 @@ StatusOr<Customer> CustomerService::Create(const CustomerInput& input,
   row.id = customer.id;
   crypto::SecretBytes dek = crypto::NewDek();
   row.dek_key_id = ring->ActiveId(KeyPurpose::kData);
-  row.dek = crypto::WrapDek(*ring->Find(row.dek_key_id, KeyPurpose::kData),
-                            row.dek_key_id, row.id, dek);
+  row.dek =
+      crypto::WrapDek(*ring->Find(row.dek_key_id, KeyPurpose::kData), row.dek_key_id, row.id, dek);
   SealInto(*ring, dek, row.id, ContactField::kEmail, in.email.value_or(""), &row);
   SealInto(*ring, dek, row.id, ContactField::kPhone, in.phone.value_or(""), &row);
   SealInto(*ring, dek, row.id, ContactField::kName, in.name.value_or(""), &row);
@@ -173,8 +168,8 @@ StatusOr<Customer> CustomerService::Create(const CustomerInput& input,
     if (now != ring) {
       ring = now;
       row.dek_key_id = ring->ActiveId(KeyPurpose::kData);
-      row.dek = crypto::WrapDek(*ring->Find(row.dek_key_id, KeyPurpose::kData),
-                                row.dek_key_id, row.id, dek);
+      row.dek = crypto::WrapDek(*ring->Find(row.dek_key_id, KeyPurpose::kData), row.dek_key_id,
+                                row.id, dek);
       SealInto(*ring, dek, row.id, ContactField::kEmail, in.email.value_or(""), &row);
       SealInto(*ring, dek, row.id, ContactField::kPhone, in.phone.value_or(""), &row);
     }
@@ -187,8 +182,7 @@ StatusOr<Customer> CustomerService::Create(const CustomerInput& input,
 }
 
 StatusOr<Customer> CustomerService::Decrypt(const crypto::Keyring& ring,
-                                            const store::CustomerRow& row,
-                                            FieldSet fields) const {
+                                            const store::CustomerRow& row, FieldSet fields) const {
   Customer c;
   c.id = row.id;
   c.created_at = row.created_at;
@@ -221,8 +215,7 @@ StatusOr<Customer> CustomerService::Get(std::string_view id, FieldSet fields) co
   return Decrypt(*keys_.Get(), *row, fields);
 }
 
-StatusOr<std::vector<Customer>> CustomerService::FindBy(ContactField field,
-                                                        std::string_view term,
+StatusOr<std::vector<Customer>> CustomerService::FindBy(ContactField field, std::string_view term,
                                                         FieldSet fields) const {
   std::string normalized;
   if (field == ContactField::kEmail) {
@@ -280,8 +273,7 @@ StatusOr<bool> CustomerService::Verify(std::string_view id, ContactField field,
   }));
   if (!row) return NotFound("no such customer", "customer_not_found");
   const auto& stored = field == ContactField::kEmail ? row->email_idx : row->phone_idx;
-  uint32_t key_id =
-      field == ContactField::kEmail ? row->email_idx_key_id : row->phone_idx_key_id;
+  uint32_t key_id = field == ContactField::kEmail ? row->email_idx_key_id : row->phone_idx_key_id;
   if (!stored) return false;
   std::shared_ptr<const crypto::Keyring> ring = keys_.Get();
   const crypto::SecretBytes* key = ring->Find(key_id, KeyPurpose::kIndex);
@@ -312,8 +304,7 @@ StatusOr<Customer> CustomerService::Update(std::string_view id, const CustomerPa
     if (in.phone) SealInto(*ring, dek, row.id, ContactField::kPhone, *in.phone, &row);
     if (in.name) SealInto(*ring, dek, row.id, ContactField::kName, *in.name, &row);
     if (!row.email_ct && !row.phone_ct) {
-      return InvalidArgument("a customer needs an email or a phone number",
-                             "contact_required");
+      return InvalidArgument("a customer needs an email or a phone number", "contact_required");
     }
     row.updated_at = clock_() / 1000;
     RETURN_IF_ERROR(store::UpdateCustomer(db, row));
@@ -342,8 +333,7 @@ Status CustomerService::Touch(const std::vector<std::string>& ids,
   return store_.WriteEssential(
       [&](store::Database& db) -> Status {
         for (const auto& id : ids) {
-          RETURN_IF_ERROR(
-              store::TouchCustomer(db, id, now, options_.last_seen_resolution_s));
+          RETURN_IF_ERROR(store::TouchCustomer(db, id, now, options_.last_seen_resolution_s));
         }
         if (hook) RETURN_IF_ERROR(hook(db));
         return Status::Ok();

@@ -74,8 +74,8 @@ struct CustomerServiceOptions {
 
 class CustomerService {
  public:
-  CustomerService(store::Store& store, crypto::KeyringHolder& keys,
-                  CustomerServiceOptions options, Clock clock = SystemClock());
+  CustomerService(store::Store& store, crypto::KeyringHolder& keys, CustomerServiceOptions options,
+                  Clock clock = SystemClock());
 
   // InvalidArgument naming the field for bad input or when neither email nor
   // phone is given; AlreadyExists naming the existing id for a taken email.
@@ -95,8 +95,7 @@ class CustomerService {
   // Whether customer `id`'s email (or phone) equals `value`, by blind index,
   // decrypting nothing. NotFound if the customer does not exist; false if the
   // field is empty.
-  StatusOr<bool> Verify(std::string_view id, ContactField field,
-                        std::string_view value) const;
+  StatusOr<bool> Verify(std::string_view id, ContactField field, std::string_view value) const;
 
   StatusOr<Customer> Update(std::string_view id, const CustomerPatch& patch,
                             const InTransaction& hook = {});

@@ -21,8 +21,7 @@ bool ValidKey(std::string_view key) {
   return true;
 }
 
-std::string Fingerprint(const crypto::Keyring& ring, uint32_t key_id,
-                        std::string_view request) {
+std::string Fingerprint(const crypto::Keyring& ring, uint32_t key_id, std::string_view request) {
   return crypto::KeyedDigest(*ring.Find(key_id, crypto::KeyPurpose::kIndex), "idempotency",
                              request);
 }
@@ -32,9 +31,8 @@ bool SameBytes(std::string_view a, std::string_view b) {
 }
 
 Status Reused() {
-  return FailedPrecondition(
-      "this Idempotency-Key was used with a different request; use a new key",
-      "idempotency_key_reused");
+  return FailedPrecondition("this Idempotency-Key was used with a different request; use a new key",
+                            "idempotency_key_reused");
 }
 
 }  // namespace
@@ -44,8 +42,7 @@ IdempotencyService::IdempotencyService(store::Store& store, crypto::KeyringHolde
     : store_(store), keys_(keys), clock_(clock), started_ms_(clock_()) {}
 
 StatusOr<StoredResponse> IdempotencyService::Run(const std::string& principal,
-                                                 const std::string& key,
-                                                 std::string_view request,
+                                                 const std::string& key, std::string_view request,
                                                  const std::function<StoredResponse()>& fn) {
   if (!ValidKey(key)) {
     return InvalidArgument("Idempotency-Key must be 1-255 visible ASCII characters",
@@ -64,10 +61,10 @@ StatusOr<StoredResponse> IdempotencyService::Run(const std::string& principal,
       // Pending since before this process started: the process running it
       // was killed before it answered (one server per data directory), so
       // nothing will complete it. Run the retry instead of waiting forever.
-      bool abandoned = row && row->state != "done" && row->created_at < started_ms_ &&
-                       ring->Find(row->fingerprint_key_id, crypto::KeyPurpose::kIndex) &&
-                       SameBytes(Fingerprint(*ring, row->fingerprint_key_id, request),
-                                 row->fingerprint);
+      bool abandoned =
+          row && row->state != "done" && row->created_at < started_ms_ &&
+          ring->Find(row->fingerprint_key_id, crypto::KeyPurpose::kIndex) &&
+          SameBytes(Fingerprint(*ring, row->fingerprint_key_id, request), row->fingerprint);
       if (abandoned) {
         RETURN_IF_ERROR(store::DeleteIdempotency(db, principal, key));
       } else if (row) {
@@ -87,9 +84,8 @@ StatusOr<StoredResponse> IdempotencyService::Run(const std::string& principal,
     if (found == Found::kReserved) break;
     const crypto::SecretBytes* fkey =
         ring->Find(existing.fingerprint_key_id, crypto::KeyPurpose::kIndex);
-    if (fkey == nullptr ||
-        !SameBytes(Fingerprint(*ring, existing.fingerprint_key_id, request),
-                   existing.fingerprint)) {
+    if (fkey == nullptr || !SameBytes(Fingerprint(*ring, existing.fingerprint_key_id, request),
+                                      existing.fingerprint)) {
       return Reused();
     }
     if (found == Found::kDone) {
@@ -106,8 +102,8 @@ StatusOr<StoredResponse> IdempotencyService::Run(const std::string& principal,
   StoredResponse response = fn();
   Status st = store_.Write([&](store::Database& db) -> Status {
     if (response.status >= 500) return store::DeleteIdempotency(db, principal, key);
-    return store::CompleteIdempotency(db, principal, key, response.status,
-                                      response.content_type, response.body);
+    return store::CompleteIdempotency(db, principal, key, response.status, response.content_type,
+                                      response.body);
   });
   if (!st.ok()) return st;
   return response;

@@ -5,8 +5,8 @@
 // request is refused (FailedPrecondition "idempotency_key_reused" → 422).
 // Concurrent requests with one key: one runs, the others wait for its
 // response; a key left pending by an earlier process (killed before it
-// answered) is run again by the first retry. Requests are remembered only as a keyed digest (no plaintext).
-// Thread-safe.
+// answered) is run again by the first retry. Requests are remembered only as a keyed digest (no
+// plaintext). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -29,15 +29,13 @@ struct StoredResponse {
 
 class IdempotencyService {
  public:
-  IdempotencyService(store::Store& store, crypto::KeyringHolder& keys,
-                     Clock clock = SystemClock());
+  IdempotencyService(store::Store& store, crypto::KeyringHolder& keys, Clock clock = SystemClock());
 
   // Runs `fn` at most once per (principal, key, request). `request` is what
   // identifies the request (method, path, body). Responses with status >= 500
   // are not kept, so a retry runs again. InvalidArgument for a malformed key.
   StatusOr<StoredResponse> Run(const std::string& principal, const std::string& key,
-                               std::string_view request,
-                               const std::function<StoredResponse()>& fn);
+                               std::string_view request, const std::function<StoredResponse()>& fn);
 
   static constexpr int64_t kRetentionMs = 24LL * 60 * 60 * 1000;
 

@@ -99,8 +99,8 @@ Status KeyRotator::ResumePending() {
     return Status::Ok();
   }));
   if (job) {
-    log::Info("resuming " + job->purpose + " key rotation job " + std::to_string(job->id) +
-              " at " + std::to_string(job->done) + "/" + std::to_string(job->total));
+    log::Info("resuming " + job->purpose + " key rotation job " + std::to_string(job->id) + " at " +
+              std::to_string(job->done) + "/" + std::to_string(job->total));
     StartThread(job->id);
   }
   return Status::Ok();
@@ -174,11 +174,11 @@ StatusOr<KeyRotator::Batch> KeyRotator::PrepareBatch(const store::RotationJobRow
   Batch batch;
   RETURN_IF_ERROR(store_.Read([&](store::Database& db) -> Status {
     if (data) {
-      ASSIGN_OR_RETURN(batch.rows, store::RowsToRewrap(db, job.cursor, job.new_key_id,
-                                                       options_.batch_size));
+      ASSIGN_OR_RETURN(batch.rows,
+                       store::RowsToRewrap(db, job.cursor, job.new_key_id, options_.batch_size));
     } else {
-      ASSIGN_OR_RETURN(batch.rows, store::RowsToReindex(db, job.cursor, job.new_key_id,
-                                                        options_.batch_size));
+      ASSIGN_OR_RETURN(batch.rows,
+                       store::RowsToReindex(db, job.cursor, job.new_key_id, options_.batch_size));
     }
     return Status::Ok();
   }));
@@ -198,8 +198,7 @@ StatusOr<KeyRotator::Batch> KeyRotator::PrepareBatch(const store::RotationJobRow
                        crypto::UnwrapDek(*old_kek, r.dek_key_id, r.id, r.dek));
       batch.deks[i] = crypto::WrapDek(*new_key, job.new_key_id, r.id, dek);
     } else {
-      RETURN_IF_ERROR(
-          ReindexRow(*ring, *new_key, r, &batch.email_idx[i], &batch.phone_idx[i]));
+      RETURN_IF_ERROR(ReindexRow(*ring, *new_key, r, &batch.email_idx[i], &batch.phone_idx[i]));
     }
   }
   return batch;
@@ -316,8 +315,8 @@ void KeyRotator::Run(int64_t job_id) {
       // waiting: the job stops here, still "running", and is tried again
       // at the next start, after the operator has looked at the log.
       if (!Retryable(finished.status())) {
-        log::Error("key rotation job " + std::to_string(job_id) + " stopped: " +
-                   finished.status().ToString() +
+        log::Error("key rotation job " + std::to_string(job_id) +
+                   " stopped: " + finished.status().ToString() +
                    "; it resumes from its checkpoint when the server next starts");
         break;
       }
@@ -334,8 +333,8 @@ void KeyRotator::Run(int64_t job_id) {
     failures = 0;
     *job = attempt;
     if (*finished) {
-      log::Info("key rotation job " + std::to_string(job_id) + " done: " +
-                std::to_string(job->done) + " records");
+      log::Info("key rotation job " + std::to_string(job_id) +
+                " done: " + std::to_string(job->done) + " records");
       break;
     }
     if (options_.after_batch && !options_.after_batch(job->done)) break;
@@ -375,8 +374,8 @@ StatusOr<RotationProgress> KeyRotator::Progress() const {
         static_cast<double>(job->done) * 1000.0 / (*job->finished_at - job->started_at);
   }
   if (job->state == "running" && p.rate_per_second > 0) {
-    p.eta_seconds = static_cast<double>(std::max<int64_t>(0, job->total - job->done)) /
-                    p.rate_per_second;
+    p.eta_seconds =
+        static_cast<double>(std::max<int64_t>(0, job->total - job->done)) / p.rate_per_second;
   }
   return p;
 }
@@ -413,15 +412,14 @@ Status KeyRotator::Destroy(uint32_t id, const audit::Entry& entry) {
                                 "key_destroyed");
     }
     if (key->state == KeyState::kActive) {
-      return FailedPrecondition("key " + std::to_string(id) +
-                                    " is active; rotate it first",
+      return FailedPrecondition("key " + std::to_string(id) + " is active; rotate it first",
                                 "key_in_use");
     }
     ASSIGN_OR_RETURN(auto running, store::RunningRotationJob(db));
     if (running && (running->old_key_id == id || running->new_key_id == id)) {
-      return FailedPrecondition("key " + std::to_string(id) +
-                                    " is part of the running rotation; wait for it",
-                                "key_in_use");
+      return FailedPrecondition(
+          "key " + std::to_string(id) + " is part of the running rotation; wait for it",
+          "key_in_use");
     }
     ASSIGN_OR_RETURN(int64_t records, store::RecordsUsingKey(db, id));
     ASSIGN_OR_RETURN(int64_t entries, store::AuditEntriesUsingKey(db, id));

@@ -7,9 +7,9 @@
 // Each batch is read on a reader and rewrapped on the job's thread, then
 // written in one short transaction through the group-commit writer (each row
 // only if unchanged since it was read), with the job's checkpoint (cursor,
-// done), so a crash or restart resumes where it stopped. Records written during the job already use the
-// new key. Progress gives done/total, rate and ETA. Destroying a key is
-// refused while any record or audit entry still uses it.
+// done), so a crash or restart resumes where it stopped. Records written during the job already use
+// the new key. Progress gives done/total, rate and ETA. Destroying a key is refused while any
+// record or audit entry still uses it.
 //
 // Thread-safe. The job runs on one background thread owned by this object.
 #pragma once
@@ -34,10 +34,10 @@
 namespace vault::service {
 
 struct RotationProgress {
-  bool exists = false;       // false: no rotation ever ran
+  bool exists = false;  // false: no rotation ever ran
   int64_t job_id = 0;
   std::string purpose;
-  std::string state;         // "running" | "done"
+  std::string state;  // "running" | "done"
   uint32_t old_key_id = 0, new_key_id = 0;
   int64_t done = 0, total = 0;
   double rate_per_second = 0;  // since this process picked the job up

@@ -19,9 +19,7 @@ constexpr int kAuditPage = 1000;
 constexpr char kRetentionPrincipal[] = "system:retention";
 constexpr const char* kChannels[] = {"web", "pos", "import", "staff"};
 
-Status Forbidden(std::string message) {
-  return PermissionDenied(std::move(message), "forbidden");
-}
+Status Forbidden(std::string message) { return PermissionDenied(std::move(message), "forbidden"); }
 
 // The reason of an access export (NormalizeReason), or InvalidArgument.
 StatusOr<std::string> StatedReason(std::string_view reason) {
@@ -135,9 +133,8 @@ Status PrivacyService::Refuse(audit::Entry entry, const Status& failure) {
   return failure;
 }
 
-Status PrivacyService::Authorize(const auth::Principal& who, const RequestMeta& meta,
-                                 Action action, std::string_view audit_action,
-                                 std::string_view record_id) {
+Status PrivacyService::Authorize(const auth::Principal& who, const RequestMeta& meta, Action action,
+                                 std::string_view audit_action, std::string_view record_id) {
   if (policy_.Allows(who.roles, action)) return Status::Ok();
   return Refuse(EntryFor(who, meta, audit_action, record_id),
                 Forbidden("your role may not " + std::string(policy::ActionName(action))));
@@ -177,8 +174,7 @@ std::vector<ConsentState> PrivacyService::StateOf(
 // --- consent ledger ---
 
 StatusOr<ConsentState> PrivacyService::SetConsent(const auth::Principal& who,
-                                                  const RequestMeta& meta,
-                                                  std::string_view id,
+                                                  const RequestMeta& meta, std::string_view id,
                                                   const ConsentChange& change) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kConsentWrite, "consent.write", id));
   audit::Entry entry = EntryFor(who, meta, "consent.write", id);
@@ -187,13 +183,12 @@ StatusOr<ConsentState> PrivacyService::SetConsent(const auth::Principal& who,
                                          "in privacy.consent_purposes",
                                          "purpose_unknown"));
   }
-  entry.detail = "purpose=" + change.purpose + " granted=" +
-                 (change.granted ? "true" : "false");
+  entry.detail = "purpose=" + change.purpose + " granted=" + (change.granted ? "true" : "false");
   bool channel_ok = std::any_of(std::begin(kChannels), std::end(kChannels),
                                 [&](const char* c) { return change.channel == c; });
   if (!channel_ok) {
-    return Refuse(entry, InvalidArgument("channel must be web, pos, import or staff",
-                                         "channel_invalid"));
+    return Refuse(entry,
+                  InvalidArgument("channel must be web, pos, import or staff", "channel_invalid"));
   }
   entry.detail += " channel=" + change.channel;
   const NoticeVersion* notice = FindNotice(change.notice_version);
@@ -358,8 +353,7 @@ Status PrivacyService::MarkSeen(const auth::Principal& who, const RequestMeta& m
 // --- access request ---
 
 StatusOr<AccessExport> PrivacyService::ExportCustomer(const auth::Principal& who,
-                                                      const RequestMeta& meta,
-                                                      std::string_view id,
+                                                      const RequestMeta& meta, std::string_view id,
                                                       std::string_view reason) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerExport, "customer.export", id));
   audit::Entry entry = EntryFor(who, meta, "customer.export", id);
@@ -414,8 +408,7 @@ StatusOr<AccessExport> PrivacyService::ExportCustomer(const auth::Principal& who
 // --- retention ---
 
 StatusOr<RetentionReport> PrivacyService::RunRetention(const auth::Principal& who,
-                                                       const RequestMeta& meta,
-                                                       bool dry_run) {
+                                                       const RequestMeta& meta, bool dry_run) {
   RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerErase, "retention.run", ""));
   return Retain(EntryFor(who, meta, "retention.run", ""), dry_run);
 }
@@ -578,8 +571,7 @@ bool PrivacyService::WaitForScheduledRuns(int64_t n, std::chrono::milliseconds t
 StatusOr<ReceiptCheck> PrivacyService::VerifyReceipt(const auth::Principal& who,
                                                      const RequestMeta& meta,
                                                      const ReceiptClaim& receipt) {
-  RETURN_IF_ERROR(
-      Authorize(who, meta, Action::kAuditRead, "audit.receipt_verify", receipt.id));
+  RETURN_IF_ERROR(Authorize(who, meta, Action::kAuditRead, "audit.receipt_verify", receipt.id));
   audit::Entry entry = EntryFor(who, meta, "audit.receipt_verify", receipt.id);
   entry.detail = "seq=" + std::to_string(receipt.audit_seq);
   std::optional<store::AuditRow> row;

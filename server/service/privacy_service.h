@@ -136,9 +136,8 @@ struct ReceiptCheck {
 
 class PrivacyService {
  public:
-  PrivacyService(CustomerService& customers, store::Store& store,
-                 const policy::Policy& policy, audit::AuditLog& audit,
-                 PrivacyOptions options, Clock clock = SystemClock());
+  PrivacyService(CustomerService& customers, store::Store& store, const policy::Policy& policy,
+                 audit::AuditLog& audit, PrivacyOptions options, Clock clock = SystemClock());
   ~PrivacyService();  // stops the scheduled job
   PrivacyService(const PrivacyService&) = delete;
   PrivacyService& operator=(const PrivacyService&) = delete;
@@ -151,14 +150,13 @@ class PrivacyService {
                                     std::string_view id, const ConsentChange& change);
 
   // customer.read. Every configured purpose, in configuration order.
-  StatusOr<std::vector<ConsentState>> Consents(const auth::Principal& who,
-                                               const RequestMeta& meta, std::string_view id);
+  StatusOr<std::vector<ConsentState>> Consents(const auth::Principal& who, const RequestMeta& meta,
+                                               std::string_view id);
 
   // marketing.export. InvalidArgument "purpose_unknown" or
   // "purpose_not_exportable". The entry (purpose, row count) is durable
   // before the CSV is returned.
-  StatusOr<MarketingExport> ExportMarketing(const auth::Principal& who,
-                                            const RequestMeta& meta,
+  StatusOr<MarketingExport> ExportMarketing(const auth::Principal& who, const RequestMeta& meta,
                                             std::string_view purpose);
 
   // customer.read. A sale was attached to the customer: moves last_seen to
@@ -203,9 +201,8 @@ class PrivacyService {
   const PrivacyOptions& options() const { return options_; }
 
  private:
-  Status Authorize(const auth::Principal& who, const RequestMeta& meta,
-                   policy::Action action, std::string_view audit_action,
-                   std::string_view record_id);
+  Status Authorize(const auth::Principal& who, const RequestMeta& meta, policy::Action action,
+                   std::string_view audit_action, std::string_view record_id);
   Status Refuse(audit::Entry entry, const Status& failure);
   StatusOr<RetentionReport> Retain(const audit::Entry& base, bool dry_run);
   const NoticeVersion* FindNotice(std::string_view version) const;
@@ -226,9 +223,9 @@ class PrivacyService {
 
   mutable std::mutex schedule_mu_;
   std::condition_variable schedule_cv_;
-  bool stopping_ = false;        // GUARDED_BY(schedule_mu_)
+  bool stopping_ = false;               // GUARDED_BY(schedule_mu_)
   std::atomic<bool> stop_runs_{false};  // a scheduled run in progress stops early
-  int64_t scheduled_runs_ = 0;   // GUARDED_BY(schedule_mu_)
+  int64_t scheduled_runs_ = 0;          // GUARDED_BY(schedule_mu_)
   std::thread schedule_thread_;
 };
 

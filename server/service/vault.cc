@@ -34,9 +34,9 @@ Status CheckPrivate(const std::string& path, const char* what) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Status::Ok();
   if ((st.st_mode & 077) != 0) {
-    return FailedPrecondition(std::string(what) + " " + path +
-                                  " is open to group or others; run: chmod go-rwx " + path,
-                              "permissions_too_open");
+    return FailedPrecondition(
+        std::string(what) + " " + path + " is open to group or others; run: chmod go-rwx " + path,
+        "permissions_too_open");
   }
   return Status::Ok();
 }
@@ -86,23 +86,21 @@ Status InitVault(const InitOptions& options) {
   RETURN_IF_ERROR(EnsurePrivateDir(options.data_dir));
   std::string db_path = DatabasePathIn(options.data_dir);
   if (::access(db_path.c_str(), F_OK) == 0) {
-    return FailedPrecondition("a vault exists already at " + db_path +
-                                  "; init never overwrites it",
+    return FailedPrecondition("a vault exists already at " + db_path + "; init never overwrites it",
                               "vault_exists");
   }
   crypto::SecretBytes root;
   std::string kdf_meta;
   if (options.root.passphrase) {
     std::string salt = crypto::RandomBytes(crypto::kPassphraseSaltSize);
-    ASSIGN_OR_RETURN(root, crypto::DeriveRootKey(*options.root.passphrase, salt,
-                                                 options.root.argon2));
+    ASSIGN_OR_RETURN(root,
+                     crypto::DeriveRootKey(*options.root.passphrase, salt, options.root.argon2));
     kdf_meta = std::to_string(options.root.argon2.ops_limit) + ":" +
-               std::to_string(options.root.argon2.mem_limit) + ":" +
-               crypto::HexEncode(salt);
+               std::to_string(options.root.argon2.mem_limit) + ":" + crypto::HexEncode(salt);
   } else {
     if (::access(options.root.key_file.c_str(), F_OK) == 0) {
-      return FailedPrecondition("a root key file exists already at " +
-                                    options.root.key_file + "; init never overwrites it",
+      return FailedPrecondition("a root key file exists already at " + options.root.key_file +
+                                    "; init never overwrites it",
                                 "vault_exists");
     }
     root = crypto::SecretBytes::Random(crypto::kRootKeySize);
@@ -250,9 +248,8 @@ Status RekeyRoot(const std::string& db_path, const RootKeySource& old_root,
     return st;
   }
   if (!staged.empty() && ::rename(staged.c_str(), new_root.key_file.c_str()) != 0) {
-    return Unavailable("the keyring now opens with " + staged +
-                           " but it could not be renamed to " + new_root.key_file +
-                           "; rename it by hand",
+    return Unavailable("the keyring now opens with " + staged + " but it could not be renamed to " +
+                           new_root.key_file + "; rename it by hand",
                        "root_key_write");
   }
   return Status::Ok();
@@ -260,8 +257,7 @@ Status RekeyRoot(const std::string& db_path, const RootKeySource& old_root,
 
 Status BackupVault(const std::string& db_path, const std::string& dest) {
   if (::access(dest.c_str(), F_OK) == 0) {
-    return FailedPrecondition(dest + " exists already; backups never overwrite",
-                              "backup_exists");
+    return FailedPrecondition(dest + " exists already; backups never overwrite", "backup_exists");
   }
   ASSIGN_OR_RETURN(auto src, store::Database::Open(db_path, store::Database::Mode::kReadOnly));
   store::Transaction snapshot(*src, store::Transaction::Kind::kDeferred);

@@ -5,24 +5,23 @@
 namespace vault::store {
 namespace {
 
-#define AUDIT_COLUMNS                                                              \
+#define AUDIT_COLUMNS                                                            \
   "seq, time_ms, principal, roles, action, record_id, fields, reason, outcome, " \
   "detail, request_id, client, key_id, mac"
 
-constexpr char kInsertAuditSql[] = "INSERT INTO audit_log (" AUDIT_COLUMNS
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kInsertAuditSql[] =
+    "INSERT INTO audit_log (" AUDIT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kLastAuditSql[] =
     "SELECT " AUDIT_COLUMNS " FROM audit_log ORDER BY seq DESC LIMIT 1";
 constexpr char kFindAuditSql[] = "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE seq = ?";
-constexpr char kQueryAuditSql[] =
-    "SELECT " AUDIT_COLUMNS
-    " FROM audit_log WHERE seq > ?1"
-    " AND (?2 IS NULL OR principal = ?2)"
-    " AND (?3 IS NULL OR record_id = ?3)"
-    " AND (?4 IS NULL OR action = ?4)"
-    " AND (?5 IS NULL OR time_ms >= ?5)"
-    " AND (?6 IS NULL OR time_ms < ?6)"
-    " ORDER BY seq LIMIT ?7";
+constexpr char kQueryAuditSql[] = "SELECT " AUDIT_COLUMNS
+                                  " FROM audit_log WHERE seq > ?1"
+                                  " AND (?2 IS NULL OR principal = ?2)"
+                                  " AND (?3 IS NULL OR record_id = ?3)"
+                                  " AND (?4 IS NULL OR action = ?4)"
+                                  " AND (?5 IS NULL OR time_ms >= ?5)"
+                                  " AND (?6 IS NULL OR time_ms < ?6)"
+                                  " ORDER BY seq LIMIT ?7";
 constexpr char kScanAuditSql[] =
     "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE seq > ? ORDER BY seq";
 constexpr char kCountRevealsSql[] =
@@ -90,8 +89,14 @@ StatusOr<std::vector<AuditRow>> QueryAudit(Database& db, const AuditQuery& q) {
   st.BindOptionalText(2, q.principal);
   st.BindOptionalText(3, q.record_id);
   st.BindOptionalText(4, q.action);
-  if (q.since_ms) st.BindInt(5, *q.since_ms); else st.BindNull(5);
-  if (q.until_ms) st.BindInt(6, *q.until_ms); else st.BindNull(6);
+  if (q.since_ms)
+    st.BindInt(5, *q.since_ms);
+  else
+    st.BindNull(5);
+  if (q.until_ms)
+    st.BindInt(6, *q.until_ms);
+  else
+    st.BindNull(6);
   st.BindInt(7, q.limit);
   std::vector<AuditRow> rows;
   for (;;) {

@@ -16,8 +16,8 @@ namespace vault::store {
 struct AuditRow {
   int64_t seq = 0;
   int64_t time_ms = 0;
-  std::string principal, roles, action, record_id, fields, reason, outcome, detail,
-      request_id, client;
+  std::string principal, roles, action, record_id, fields, reason, outcome, detail, request_id,
+      client;
   uint32_t key_id = 0;
   std::string mac;
 };
@@ -25,7 +25,7 @@ struct AuditRow {
 struct AuditQuery {
   std::optional<std::string> principal, record_id, action;
   std::optional<int64_t> since_ms, until_ms;  // [since, until)
-  int64_t after_seq = 0;                       // cursor: entries with seq > after_seq
+  int64_t after_seq = 0;                      // cursor: entries with seq > after_seq
   int limit = 100;
 };
 
@@ -36,8 +36,7 @@ StatusOr<std::optional<AuditRow>> FindAuditRow(Database& db, int64_t seq);
 // Matching rows in ascending seq order.
 StatusOr<std::vector<AuditRow>> QueryAudit(Database& db, const AuditQuery& query);
 // Reads every row in seq order, calling `fn` for each; stops early on error.
-Status ScanAudit(Database& db, int64_t after_seq,
-                 const std::function<Status(const AuditRow&)>& fn);
+Status ScanAudit(Database& db, int64_t after_seq, const std::function<Status(const AuditRow&)>& fn);
 // Successful reveals by `principal` since `since_ms` (quota).
 StatusOr<int64_t> CountReveals(Database& db, std::string_view principal, int64_t since_ms);
 

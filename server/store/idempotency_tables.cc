@@ -17,8 +17,7 @@ constexpr char kPruneSql[] = "DELETE FROM idempotency_keys WHERE created_at < ?"
 
 }  // namespace
 
-StatusOr<std::optional<IdempotencyRow>> FindIdempotency(Database& db,
-                                                        std::string_view principal,
+StatusOr<std::optional<IdempotencyRow>> FindIdempotency(Database& db, std::string_view principal,
                                                         std::string_view key) {
   ASSIGN_OR_RETURN(Statement st, db.Prepare(kFindSql));
   st.BindText(1, principal).BindText(2, key);

@@ -21,8 +21,7 @@ struct IdempotencyRow {
   int64_t created_at = 0;
 };
 
-StatusOr<std::optional<IdempotencyRow>> FindIdempotency(Database& db,
-                                                        std::string_view principal,
+StatusOr<std::optional<IdempotencyRow>> FindIdempotency(Database& db, std::string_view principal,
                                                         std::string_view key);
 // Inserts a pending row. Aborted if (principal, key) exists.
 Status InsertIdempotency(Database& db, const IdempotencyRow& row);

@@ -17,7 +17,7 @@ constexpr char kUpdateJobSql[] =
     "UPDATE rotation_jobs SET state = ?, total = ?, done = ?, cursor = ?, finished_at = ? "
     "WHERE id = ?";
 
-#define ROTATION_COLUMNS                                                          \
+#define ROTATION_COLUMNS                                                            \
   "rowid, id, dek, dek_key_id, email_ct, phone_ct, COALESCE(email_idx_key_id, 0), " \
   "COALESCE(phone_idx_key_id, 0)"
 constexpr char kRowsToRewrapSql[] =
@@ -66,8 +66,8 @@ StatusOr<std::optional<RotationJobRow>> OneJob(Database& db, const char* sql) {
   return std::optional<RotationJobRow>(ReadJob(st));
 }
 
-StatusOr<std::vector<RotationRow>> Rows(Database& db, const char* sql, int64_t after,
-                                        uint32_t key, int limit) {
+StatusOr<std::vector<RotationRow>> Rows(Database& db, const char* sql, int64_t after, uint32_t key,
+                                        int limit) {
   ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
   st.BindInt(1, after).BindInt(2, key).BindInt(3, limit);
   std::vector<RotationRow> rows;
@@ -156,8 +156,8 @@ StatusOr<int64_t> CountNotUnderIndexKey(Database& db, uint32_t key_id) {
 StatusOr<bool> SetWrappedDek(Database& db, const RotationRow& was, std::string_view dek,
                              uint32_t key_id) {
   ASSIGN_OR_RETURN(Statement st, db.Prepare(kSetDekSql));
-  RETURN_IF_ERROR(st.BindBlob(1, dek).BindInt(2, key_id).BindInt(3, was.rowid)
-                      .BindBlob(4, was.dek).Run());
+  RETURN_IF_ERROR(
+      st.BindBlob(1, dek).BindInt(2, key_id).BindInt(3, was.rowid).BindBlob(4, was.dek).Run());
   return db.Changes() > 0;
 }
 

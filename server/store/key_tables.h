@@ -16,7 +16,7 @@ struct RotationJobRow {
   int64_t id = 0;
   std::string purpose;  // "data" | "index"
   uint32_t old_key_id = 0, new_key_id = 0;
-  std::string state;    // "running" | "done"
+  std::string state;  // "running" | "done"
   int64_t total = 0, done = 0, cursor = 0;
   int64_t started_at = 0;
   std::optional<int64_t> finished_at;

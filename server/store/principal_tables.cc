@@ -12,10 +12,8 @@ constexpr char kInsertEmployeeSql[] =
   "id, username, display_name, roles, password_hash, active, created_at, updated_at"
 constexpr char kFindEmployeeByUsernameSql[] =
     "SELECT " EMPLOYEE_COLUMNS " FROM employees WHERE username = ?";
-constexpr char kFindEmployeeByIdSql[] =
-    "SELECT " EMPLOYEE_COLUMNS " FROM employees WHERE id = ?";
-constexpr char kListEmployeesSql[] =
-    "SELECT " EMPLOYEE_COLUMNS " FROM employees ORDER BY username";
+constexpr char kFindEmployeeByIdSql[] = "SELECT " EMPLOYEE_COLUMNS " FROM employees WHERE id = ?";
+constexpr char kListEmployeesSql[] = "SELECT " EMPLOYEE_COLUMNS " FROM employees ORDER BY username";
 constexpr char kUpdateEmployeeSql[] =
     "UPDATE employees SET display_name = ?, roles = ?, password_hash = ?, active = ?, "
     "updated_at = ? WHERE id = ?";
@@ -33,11 +31,11 @@ constexpr char kListServicesSql[] =
 constexpr char kUpdateServiceSql[] =
     "UPDATE service_accounts SET roles = ?, active = ? WHERE id = ?";
 
-#define TOKEN_COLUMNS                                                          \
+#define TOKEN_COLUMNS                                                        \
   "id, principal_kind, principal_id, secret_hash, description, created_at, " \
   "expires_at, revoked_at, last_used_at"
-constexpr char kInsertTokenSql[] = "INSERT INTO api_tokens (" TOKEN_COLUMNS
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kInsertTokenSql[] =
+    "INSERT INTO api_tokens (" TOKEN_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kFindTokenSql[] = "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = ?";
 constexpr char kListTokensSql[] =
     "SELECT " TOKEN_COLUMNS " FROM api_tokens ORDER BY created_at, id";

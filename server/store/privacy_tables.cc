@@ -3,8 +3,8 @@
 namespace vault::store {
 namespace {
 
-#define CONSENT_COLUMNS                                                          \
-  "seq, customer_id, purpose, granted, channel, actor, notice_version, "       \
+#define CONSENT_COLUMNS                                                  \
+  "seq, customer_id, purpose, granted, channel, actor, notice_version, " \
   "notice_hash, time_ms, audit_seq"
 
 constexpr char kInsertConsentSql[] =
@@ -88,8 +88,7 @@ StatusOr<std::vector<ConsentRow>> CurrentConsents(Database& db, std::string_view
   return ReadConsents(st);
 }
 
-StatusOr<std::vector<std::string>> CustomersConsentingTo(Database& db,
-                                                         std::string_view purpose) {
+StatusOr<std::vector<std::string>> CustomersConsentingTo(Database& db, std::string_view purpose) {
   ASSIGN_OR_RETURN(Statement st, db.Prepare(kConsentingSql));
   st.BindText(1, purpose);
   std::vector<std::string> ids;

@@ -20,10 +20,10 @@ struct ConsentRow {
   std::string customer_id;
   std::string purpose;
   bool granted = false;
-  std::string channel;         // web, pos, import, staff
-  std::string actor;           // principal label
+  std::string channel;  // web, pos, import, staff
+  std::string actor;    // principal label
   std::string notice_version;
-  std::string notice_hash;     // hex
+  std::string notice_hash;  // hex
   int64_t time_ms = 0;
   int64_t audit_seq = 0;
 };
@@ -36,8 +36,7 @@ StatusOr<std::vector<ConsentRow>> ConsentHistory(Database& db, std::string_view 
 // The newest row per purpose of one customer, ordered by purpose.
 StatusOr<std::vector<ConsentRow>> CurrentConsents(Database& db, std::string_view customer_id);
 // Ids of the customers whose newest row for `purpose` is a grant, ordered.
-StatusOr<std::vector<std::string>> CustomersConsentingTo(Database& db,
-                                                         std::string_view purpose);
+StatusOr<std::vector<std::string>> CustomersConsentingTo(Database& db, std::string_view purpose);
 
 struct UnseenCustomer {
   std::string id;

@@ -52,13 +52,11 @@ Statement& Statement::BindInt(int index, int64_t value) {
   return *this;
 }
 Statement& Statement::BindText(int index, std::string_view value) {
-  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                    SQLITE_TRANSIENT);
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   return *this;
 }
 Statement& Statement::BindBlob(int index, std::string_view value) {
-  sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()),
-                    SQLITE_TRANSIENT);
+  sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   return *this;
 }
 Statement& Statement::BindNull(int index) {
@@ -89,9 +87,7 @@ Status Statement::Run() {
 bool Statement::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
-int64_t Statement::ColumnInt(int column) const {
-  return sqlite3_column_int64(stmt_, column);
-}
+int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
 std::string Statement::ColumnText(int column) const {
   const auto* p = sqlite3_column_text(stmt_, column);
   int n = sqlite3_column_bytes(stmt_, column);
@@ -143,11 +139,11 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path, Mode
   std::unique_ptr<Database> db(new Database(raw));
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   sqlite3_extended_result_codes(raw, 1);
-  RETURN_IF_ERROR(db->Execute(
-      "PRAGMA foreign_keys = ON;"
-      "PRAGMA secure_delete = ON;"
-      "PRAGMA synchronous = FULL;"
-      "PRAGMA temp_store = MEMORY;"));
+  RETURN_IF_ERROR(
+      db->Execute("PRAGMA foreign_keys = ON;"
+                  "PRAGMA secure_delete = ON;"
+                  "PRAGMA synchronous = FULL;"
+                  "PRAGMA temp_store = MEMORY;"));
   if (mode == Mode::kReadWrite) {
     RETURN_IF_ERROR(db->Execute("PRAGMA journal_mode = WAL;"));
   }

@@ -30,8 +30,7 @@ class Statement {
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
-  Statement(Statement&& other) noexcept
-      : stmt_(other.stmt_), owned_(other.owned_) {
+  Statement(Statement&& other) noexcept : stmt_(other.stmt_), owned_(other.owned_) {
     other.stmt_ = nullptr;
   }
 

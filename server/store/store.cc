@@ -71,11 +71,10 @@ Status ApplyMigrations(Database& db) {
   ASSIGN_OR_RETURN(int current, SchemaVersion(db));
   int latest = Store::LatestSchemaVersion();
   if (current > latest) {
-    return FailedPrecondition(
-        "the database has schema version " + std::to_string(current) +
-            ", newer than this binary understands (" + std::to_string(latest) +
-            "); run a newer contact-vault",
-        "schema_too_new");
+    return FailedPrecondition("the database has schema version " + std::to_string(current) +
+                                  ", newer than this binary understands (" +
+                                  std::to_string(latest) + "); run a newer contact-vault",
+                              "schema_too_new");
   }
   if (current == latest) return Status::Ok();
   for (const auto& m : Migrations()) {
@@ -93,8 +92,7 @@ Status ApplyMigrations(Database& db) {
 
 StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::unique_ptr<Store> store(new Store(options));
-  ASSIGN_OR_RETURN(store->writer_,
-                   Database::Open(options.path, Database::Mode::kReadWrite));
+  ASSIGN_OR_RETURN(store->writer_, Database::Open(options.path, Database::Mode::kReadWrite));
   RETURN_IF_ERROR(ApplyMigrations(*store->writer_));
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     ASSIGN_OR_RETURN(auto reader, Database::Open(options.path, Database::Mode::kReadOnly));
@@ -111,11 +109,11 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // The writer commits without waiting for the disk; the syncer makes
   // commits durable (see "Durability" in store.h). SQLite's NORMAL in WAL
   // mode still syncs the WAL before a checkpoint copies it back.
-  RETURN_IF_ERROR(store->writer_->Execute(
-      "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864; "
-      "PRAGMA cache_size = -" + std::to_string(std::max(64, options.writer_cache_kib))));
-  ASSIGN_OR_RETURN(store->checkpointer_,
-                   Database::Open(options.path, Database::Mode::kReadWrite));
+  RETURN_IF_ERROR(
+      store->writer_->Execute("PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864; "
+                              "PRAGMA cache_size = -" +
+                              std::to_string(std::max(64, options.writer_cache_kib))));
+  ASSIGN_OR_RETURN(store->checkpointer_, Database::Open(options.path, Database::Mode::kReadWrite));
   // Replaces SQLite's automatic checkpoint (which would run inside a commit).
   sqlite3_wal_hook(store->writer_->raw(), &Store::OnWalCommit, store.get());
   sqlite3_wal_autocheckpoint(store->checkpointer_->raw(), 0);
@@ -184,7 +182,8 @@ Status Store::SyncWal() {
   if (wal_fd_ >= 0) {
     // The same file as when opened? (SQLite keeps it while a connection is
     // open; this guards against it being replaced all the same.)
-    struct stat by_path {}, by_fd {};
+    struct stat by_path {
+    }, by_fd{};
     if (::stat(wal.c_str(), &by_path) != 0 || ::fstat(wal_fd_, &by_fd) != 0 ||
         by_path.st_ino != by_fd.st_ino || by_path.st_dev != by_fd.st_dev) {
       ::close(wal_fd_);
@@ -257,16 +256,16 @@ void Store::CheckpointerLoop() {
     // PASSIVE: copies what no reader still needs, never waits for the
     // writer or readers. Errors (busy, a full disk) leave the WAL as it is
     // for the next try; the writer checkpoints by itself when full.
-    int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr,
-                                       SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                       nullptr, nullptr);
     if (rc == SQLITE_OK) {
       // Under load a passive checkpoint never completes, and SQLite syncs
       // the database file only after a complete one: sync what this one
       // copied now, on this thread, so the writer's RESTART checkpoint
       // (RunBatch) has little left to flush.
       sqlite3_file* file = nullptr;
-      if (sqlite3_file_control(checkpointer_->raw(), "main", SQLITE_FCNTL_FILE_POINTER,
-                               &file) == SQLITE_OK &&
+      if (sqlite3_file_control(checkpointer_->raw(), "main", SQLITE_FCNTL_FILE_POINTER, &file) ==
+              SQLITE_OK &&
           file != nullptr && file->pMethods != nullptr) {
         file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
       }
@@ -308,8 +307,9 @@ bool Store::CreateReserve() {
 void Store::EnterFull() {
   full_ = true;
   if (options_.reserve_bytes > 0) ::unlink((options_.path + "-reserve").c_str());
-  log::Error("storage is full: changes are refused (507) until there is room again; "
-             "reads and their audit entries go on in the reserved space");
+  log::Error(
+      "storage is full: changes are refused (507) until there is room again; "
+      "reads and their audit entries go on in the reserved space");
 }
 
 bool Store::RoomAgain() {
@@ -351,10 +351,9 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
           // SQLite rolled back the whole transaction (disk full, I/O error):
           // every change of this batch is gone. Fail them all, and run no
           // more functions: outside a transaction each would commit alone.
-          commit_status = results[i].ok()
-                              ? Unavailable("the write transaction was rolled back",
-                                            "storage_unavailable")
-                              : results[i];
+          commit_status = results[i].ok() ? Unavailable("the write transaction was rolled back",
+                                                        "storage_unavailable")
+                                          : results[i];
           break;
         }
         if (results[i].ok()) {
@@ -378,8 +377,7 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
   } else if (full && commit_status.ok() && any_essential_ok) {
     // Copy the WAL into the database now, so the next transaction restarts
     // the WAL from its beginning instead of growing it.
-    sqlite3_wal_checkpoint_v2(writer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                              nullptr);
+    sqlite3_wal_checkpoint_v2(writer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
   {
     std::lock_guard lock(stats_mu_);
@@ -391,8 +389,7 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
   // Wake who can go now; the commit's durable writes wait for the fsync.
   std::vector<Pending*> durable;
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (commit_status.ok() && results[i].ok() &&
-        batch[i]->durability == Durability::kDurable) {
+    if (commit_status.ok() && results[i].ok() && batch[i]->durability == Durability::kDurable) {
       durable.push_back(batch[i]);
     } else {
       batch[i]->done.set_value(commit_status.ok() ? results[i] : commit_status);
@@ -412,8 +409,8 @@ void Store::RunBatch(std::vector<Pending*>& batch) {
     // read (an online backup, an export) must not stall every write. Busy
     // is fine: it is tried again once the WAL has grown a little more.
     sqlite3_busy_timeout(writer_->raw(), kRestartWaitMs);
-    int rc = sqlite3_wal_checkpoint_v2(writer_->raw(), nullptr, SQLITE_CHECKPOINT_RESTART,
-                                       nullptr, nullptr);
+    int rc = sqlite3_wal_checkpoint_v2(writer_->raw(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr,
+                                       nullptr);
     sqlite3_busy_timeout(writer_->raw(), Database::kBusyTimeoutMs);
     if (rc == SQLITE_OK) {
       restart_retry_pages_ = 0;

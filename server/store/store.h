@@ -63,14 +63,14 @@
 namespace vault::store {
 
 struct StoreOptions {
-  std::string path;      // the database file; its directory must exist
-  int readers = 4;       // reader connections in the pool
-  int max_batch = 512;   // most functions one group commit takes
+  std::string path;     // the database file; its directory must exist
+  int readers = 4;      // reader connections in the pool
+  int max_batch = 512;  // most functions one group commit takes
   // false: one function per transaction, and the writer waits for that
   // transaction's fsync before it takes the next (what durability costs
   // without group commit; for measuring it, never for serving).
   bool group_commit = true;
-  int64_t reserve_bytes = 0;  // space set aside for a full disk; 0: none
+  int64_t reserve_bytes = 0;    // space set aside for a full disk; 0: none
   int checkpoint_pages = 1000;  // WAL pages that start a background checkpoint
   // WAL pages after which the writer runs a RESTART checkpoint itself: under
   // steady load a passive checkpoint never finds the WAL idle, so it never
@@ -90,11 +90,11 @@ enum class Durability {
 };
 
 struct StoreStats {
-  uint64_t commits = 0;         // group commits (transactions)
-  uint64_t syncs = 0;           // fdatasyncs of the WAL
-  uint64_t writes = 0;          // functions run
+  uint64_t commits = 0;  // group commits (transactions)
+  uint64_t syncs = 0;    // fdatasyncs of the WAL
+  uint64_t writes = 0;   // functions run
   uint64_t failed_commits = 0;
-  uint64_t checkpoints = 0;     // background checkpoints run
+  uint64_t checkpoints = 0;  // background checkpoints run
   // Histogram of batch sizes: counts for <=1, <=2, <=4, ... <=512, +Inf.
   std::vector<uint64_t> batch_size_buckets;
 };
@@ -168,9 +168,9 @@ class Store {
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Database>> readers_;  // GUARDED_BY(pool_mu_)
 
-  std::atomic<bool> full_{false};  // written by the writer thread only
+  std::atomic<bool> full_{false};    // written by the writer thread only
   std::atomic<bool> failed_{false};  // an fsync failed
-  int restart_retry_pages_ = 0;  // writer thread only: after a busy RESTART, when to retry
+  int restart_retry_pages_ = 0;      // writer thread only: after a busy RESTART, when to retry
 
   // Commits waiting for an fsync. committed_ counts commits that wrote to
   // the WAL; synced_ the ones an fsync has covered.

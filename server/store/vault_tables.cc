@@ -22,29 +22,25 @@ constexpr char kDestroyKeySql[] =
 constexpr char kRewrapKeySql[] = "UPDATE keyring SET wrapped = ? WHERE id = ?";
 constexpr char kNextKeyIdSql[] = "SELECT COALESCE(MAX(id), 0) + 1 FROM keyring";
 
-#define CUSTOMER_COLUMNS                                                        \
-  "id, dek, dek_key_id, email_ct, phone_ct, name_ct, email_idx, "             \
+#define CUSTOMER_COLUMNS                                                    \
+  "id, dek, dek_key_id, email_ct, phone_ct, name_ct, email_idx, "           \
   "email_idx_key_id, phone_idx, phone_idx_key_id, created_at, updated_at, " \
   "last_seen_at"
 
 constexpr char kInsertCustomerSql[] =
-    "INSERT INTO customers (" CUSTOMER_COLUMNS
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO customers (" CUSTOMER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kUpdateCustomerSql[] =
     "UPDATE customers SET dek = ?, dek_key_id = ?, email_ct = ?, phone_ct = ?, "
     "name_ct = ?, email_idx = ?, email_idx_key_id = ?, phone_idx = ?, "
     "phone_idx_key_id = ?, updated_at = ? WHERE id = ?";
 constexpr char kDeleteCustomerSql[] = "DELETE FROM customers WHERE id = ?";
-constexpr char kFindCustomerSql[] =
-    "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = ?";
-constexpr char kFindByEmailSql[] =
-    "SELECT " CUSTOMER_COLUMNS
-    " FROM customers WHERE email_idx = ? AND email_idx_key_id = ? "
-    "ORDER BY created_at, id";
-constexpr char kFindByPhoneSql[] =
-    "SELECT " CUSTOMER_COLUMNS
-    " FROM customers WHERE phone_idx = ? AND phone_idx_key_id = ? "
-    "ORDER BY created_at, id";
+constexpr char kFindCustomerSql[] = "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = ?";
+constexpr char kFindByEmailSql[] = "SELECT " CUSTOMER_COLUMNS
+                                   " FROM customers WHERE email_idx = ? AND email_idx_key_id = ? "
+                                   "ORDER BY created_at, id";
+constexpr char kFindByPhoneSql[] = "SELECT " CUSTOMER_COLUMNS
+                                   " FROM customers WHERE phone_idx = ? AND phone_idx_key_id = ? "
+                                   "ORDER BY created_at, id";
 // Only when last_seen_at is older than `resolution` seconds: most lookups
 // then write nothing to the customer's row or the last-seen index.
 constexpr char kTouchCustomerSql[] =

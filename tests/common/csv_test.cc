@@ -84,9 +84,9 @@ using Rows = std::vector<std::vector<std::string>>;
 
 TEST(CsvReaderTest, ReadsSimpleRecordsWithLineNumbers) {
   auto items = ReadAll("email,phone,name\na@b.co,+15145550100,Ann\nc@d.co,,Bob\n");
-  EXPECT_EQ(FieldsOf(items), (Rows{{"email", "phone", "name"},
-                                   {"a@b.co", "+15145550100", "Ann"},
-                                   {"c@d.co", "", "Bob"}}));
+  EXPECT_EQ(
+      FieldsOf(items),
+      (Rows{{"email", "phone", "name"}, {"a@b.co", "+15145550100", "Ann"}, {"c@d.co", "", "Bob"}}));
   EXPECT_THAT(LinesOf(items), ElementsAre(1, 2, 3));
 }
 
@@ -125,17 +125,26 @@ TEST(CsvReaderTest, EmptyFieldsAndBlankLines) {
 }
 
 TEST(CsvReaderTest, DropsAUtf8ByteOrderMark) {
-  auto items = ReadAll("\xEF\xBB\xBF" "email\nx@y.co\n");
+  auto items = ReadAll(
+      "\xEF\xBB\xBF"
+      "email\nx@y.co\n");
   EXPECT_EQ(FieldsOf(items), (Rows{{"email"}, {"x@y.co"}}));
   // Only at the very start.
-  items = ReadAll("a\n\xEF\xBB\xBF" "b\n");
-  EXPECT_EQ(FieldsOf(items), (Rows{{"a"}, {"\xEF\xBB\xBF" "b"}}));
+  items = ReadAll(
+      "a\n\xEF\xBB\xBF"
+      "b\n");
+  EXPECT_EQ(FieldsOf(items), (Rows{{"a"},
+                                   {"\xEF\xBB\xBF"
+                                    "b"}}));
   // A BOM and nothing else is an empty file.
   EXPECT_TRUE(ReadAll("\xEF\xBB\xBF").empty());
 }
 
 TEST(CsvReaderTest, RefusesUtf16AndStops) {
-  auto items = ReadAll(std::string("\xFF\xFE" "e\0m\0", 6));
+  auto items =
+      ReadAll(std::string("\xFF\xFE"
+                          "e\0m\0",
+                          6));
   ASSERT_EQ(items.size(), 1u);
   EXPECT_TRUE(items[0].error);
   EXPECT_EQ(items[0].code, ErrorCode::kUtf16);
@@ -199,7 +208,8 @@ TEST(CsvReaderTest, BareQuoteAndTextAfterQuoteSkipTheLine) {
 }
 
 TEST(CsvReaderTest, ErrorMessagesNeverQuoteTheInput) {
-  auto items = ReadAll("secret@example.com \"x\",1\n\"secret2@example.com\"y\n\"secret3@example.com");
+  auto items =
+      ReadAll("secret@example.com \"x\",1\n\"secret2@example.com\"y\n\"secret3@example.com");
   ASSERT_EQ(items.size(), 3u);
   for (const auto& i : items) {
     ASSERT_TRUE(i.error);
@@ -268,7 +278,9 @@ TEST(CsvReaderTest, ReportsAFailingSource) {
 }
 
 TEST(CsvReaderTest, OffsetsTrackConsumedBytes) {
-  std::string text = "\xEF\xBB\xBF" "ab,c\r\n\"d\ne\",f\n";
+  std::string text =
+      "\xEF\xBB\xBF"
+      "ab,c\r\n\"d\ne\",f\n";
   auto items = ReadAll(text, 2);
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0].end_offset, 9);
@@ -292,7 +304,8 @@ TEST(CsvReaderTest, FromStringReadsTheWholeText) {
 // depends on where a read happens to end (inside "", CRLF, a BOM...).
 TEST(CsvReaderTest, ChunkBoundariesDoNotMatter) {
   std::string text =
-      "\xEF\xBB\xBF" "h1,h2\r\n\"a\"\"b\",\"c\r\nd\"\r\ne,f\rg\"x,h\n\"i\"j,k\n,\r\n\"unterminated\nl,m";
+      "\xEF\xBB\xBF"
+      "h1,h2\r\n\"a\"\"b\",\"c\r\nd\"\r\ne,f\rg\"x,h\n\"i\"j,k\n,\r\n\"unterminated\nl,m";
   auto reference = ReadAll(text, 1 << 16);
   ASSERT_GE(reference.size(), 6u);
   for (size_t chunk = 1; chunk <= 12; ++chunk) {

@@ -46,16 +46,14 @@ TEST(TextTest, NameLengthLimitIsInBytesAfterNormalizing) {
   EXPECT_TRUE(NormalizeName(accents).ok());
   EXPECT_FALSE(NormalizeName(accents + "é").ok());
   // Surrounding and collapsed whitespace does not count.
-  EXPECT_TRUE(NormalizeName("   " + std::string(100, 'a') + "     " +
-                            std::string(99, 'b') + "   ")
-                  .ok());
+  EXPECT_TRUE(
+      NormalizeName("   " + std::string(100, 'a') + "     " + std::string(99, 'b') + "   ").ok());
 }
 
 TEST(TextTest, RejectsInvalidNames) {
   for (std::string input : {
            std::string(""), std::string(" \t\n "), std::string("Jane\x01 Doe"),
-           std::string("Jane\x1b[31mDoe"), std::string("Jane\x7f"),
-           std::string("Jane\0Doe", 8),
+           std::string("Jane\x1b[31mDoe"), std::string("Jane\x7f"), std::string("Jane\0Doe", 8),
            std::string("Jane\xC2\x85 Doe"),       // U+0085, a C1 control
            std::string("Jane \xE2\x80\xAE eoD"),  // U+202E RLO
            std::string("Jane \xE2\x81\xA6 Doe"),  // U+2066 LRI
@@ -153,7 +151,7 @@ TEST(TextTest, NormalizeReasonRejectsEmptyAndMalformed) {
   EXPECT_FALSE(NormalizeReason("").has_value());
   EXPECT_FALSE(NormalizeReason(" \t\r\n ").has_value());
   EXPECT_FALSE(NormalizeReason("audit\xFF").has_value());
-  EXPECT_FALSE(NormalizeReason("audit\xC3").has_value());          // truncated
+  EXPECT_FALSE(NormalizeReason("audit\xC3").has_value());           // truncated
   EXPECT_FALSE(NormalizeReason("\xED\xA0\x80 audit").has_value());  // surrogate
 }
 

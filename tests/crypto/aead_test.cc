@@ -12,12 +12,8 @@ namespace {
 using namespace std::string_view_literals;
 
 // Fixed test keys: distinct, never random, so a failure reproduces.
-SecretBytes KeyA() {
-  return SecretBytes::CopyFrom(std::string(kAeadKeySize, '\x11'));
-}
-SecretBytes KeyB() {
-  return SecretBytes::CopyFrom(std::string(kAeadKeySize, '\x22'));
-}
+SecretBytes KeyA() { return SecretBytes::CopyFrom(std::string(kAeadKeySize, '\x11')); }
+SecretBytes KeyB() { return SecretBytes::CopyFrom(std::string(kAeadKeySize, '\x22')); }
 
 constexpr std::string_view kPlaintext = "alice@example.com";
 constexpr std::string_view kAad = "field\0cus_0001\0email"sv;  // 20 bytes
@@ -93,8 +89,7 @@ TEST(AeadTest, ExtendedOrTruncatedAssociatedDataFails) {
   std::string aad(kAad);
   std::string sealed = AeadSeal(key, kPlaintext, aad);
   ExpectDecryptionFailed(AeadOpen(key, sealed, aad + '\0').status());
-  ExpectDecryptionFailed(
-      AeadOpen(key, sealed, aad.substr(0, aad.size() - 1)).status());
+  ExpectDecryptionFailed(AeadOpen(key, sealed, aad.substr(0, aad.size() - 1)).status());
   ExpectDecryptionFailed(AeadOpen(key, sealed, "").status());
 }
 
@@ -144,8 +139,7 @@ TEST(AeadTest, OpenSecretRoundTripAndTamperFails) {
     ExpectDecryptionFailed(bad.status());
   }
   ExpectDecryptionFailed(AeadOpenSecret(key, sealed, "other").status());
-  ExpectDecryptionFailed(
-      AeadOpenSecret(key, sealed.substr(0, kAeadOverhead - 1), kAad).status());
+  ExpectDecryptionFailed(AeadOpenSecret(key, sealed.substr(0, kAeadOverhead - 1), kAad).status());
 }
 
 TEST(AeadTest, DecryptionFailedIsTheOneError) {

@@ -12,15 +12,12 @@ namespace {
 
 using namespace std::string_literals;
 
-SecretBytes FixedKey(char byte) {
-  return SecretBytes::CopyFrom(std::string(32, byte));
-}
+SecretBytes FixedKey(char byte) { return SecretBytes::CopyFrom(std::string(32, byte)); }
 
 TEST(BlindIndexTest, EqualForEqualInputAnd32Bytes) {
   SecretBytes key = FixedKey('\x31');
   std::string a = BlindIndex(key, IndexKind::kEmail, "alice@example.com");
-  std::string b =
-      BlindIndex(key, IndexKind::kEmail, std::string("alice@example.com"));
+  std::string b = BlindIndex(key, IndexKind::kEmail, std::string("alice@example.com"));
   EXPECT_EQ(a.size(), kBlindIndexSize);
   EXPECT_EQ(kBlindIndexSize, 32u);
   EXPECT_EQ(a, b);
@@ -32,14 +29,12 @@ TEST(BlindIndexTest, DifferentValuesDiffer) {
             BlindIndex(key, IndexKind::kEmail, "alice@example.co"));
   EXPECT_NE(BlindIndex(key, IndexKind::kEmail, "alice@example.com"),
             BlindIndex(key, IndexKind::kEmail, "bob@example.com"));
-  EXPECT_NE(BlindIndex(key, IndexKind::kEmail, ""),
-            BlindIndex(key, IndexKind::kEmail, "\0"s));
+  EXPECT_NE(BlindIndex(key, IndexKind::kEmail, ""), BlindIndex(key, IndexKind::kEmail, "\0"s));
 }
 
 TEST(BlindIndexTest, DiffersUnderTwoKeys) {
-  EXPECT_NE(
-      BlindIndex(FixedKey('\x31'), IndexKind::kEmail, "alice@example.com"),
-      BlindIndex(FixedKey('\x32'), IndexKind::kEmail, "alice@example.com"));
+  EXPECT_NE(BlindIndex(FixedKey('\x31'), IndexKind::kEmail, "alice@example.com"),
+            BlindIndex(FixedKey('\x32'), IndexKind::kEmail, "alice@example.com"));
   EXPECT_NE(BlindIndex(FixedKey('\x31'), IndexKind::kPhone, "+15145550199"),
             BlindIndex(FixedKey('\x32'), IndexKind::kPhone, "+15145550199"));
 }
@@ -47,8 +42,7 @@ TEST(BlindIndexTest, DiffersUnderTwoKeys) {
 TEST(BlindIndexTest, DiffersBetweenEmailAndPhoneForSameText) {
   SecretBytes key = FixedKey('\x31');
   for (const char* text : {"+15145550199", "alice@example.com", ""}) {
-    EXPECT_NE(BlindIndex(key, IndexKind::kEmail, text),
-              BlindIndex(key, IndexKind::kPhone, text))
+    EXPECT_NE(BlindIndex(key, IndexKind::kEmail, text), BlindIndex(key, IndexKind::kPhone, text))
         << text;
   }
 }
@@ -71,14 +65,13 @@ TEST(BlindIndexTest, MatchesDocumentedEncoding) {
   auto reference = [&](const std::string& input) {
     std::string out(crypto_generichash_BYTES, '\0');
     crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
-                       reinterpret_cast<const unsigned char*>(input.data()),
-                       input.size(), key.data(), key.size());
+                       reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+                       key.data(), key.size());
     return out;
   };
   EXPECT_EQ(BlindIndex(key, IndexKind::kEmail, "alice@example.com"),
             reference("email\0alice@example.com"s));
-  EXPECT_EQ(BlindIndex(key, IndexKind::kPhone, "+15145550199"),
-            reference("phone\0+15145550199"s));
+  EXPECT_EQ(BlindIndex(key, IndexKind::kPhone, "+15145550199"), reference("phone\0+15145550199"s));
 }
 
 // Without the key the index is not a plain hash of the value.
@@ -86,10 +79,9 @@ TEST(BlindIndexTest, IsKeyedNotAPlainHash) {
   SecretBytes key = FixedKey('\x31');
   std::string input = "email\0alice@example.com"s;
   std::string unkeyed(crypto_generichash_BYTES, '\0');
-  crypto_generichash(reinterpret_cast<unsigned char*>(unkeyed.data()),
-                     unkeyed.size(),
-                     reinterpret_cast<const unsigned char*>(input.data()),
-                     input.size(), nullptr, 0);
+  crypto_generichash(reinterpret_cast<unsigned char*>(unkeyed.data()), unkeyed.size(),
+                     reinterpret_cast<const unsigned char*>(input.data()), input.size(), nullptr,
+                     0);
   EXPECT_NE(BlindIndex(key, IndexKind::kEmail, "alice@example.com"), unkeyed);
 }
 

@@ -12,9 +12,7 @@ namespace {
 
 using namespace std::string_literals;
 
-SecretBytes FixedKey(char byte) {
-  return SecretBytes::CopyFrom(std::string(32, byte));
-}
+SecretBytes FixedKey(char byte) { return SecretBytes::CopyFrom(std::string(32, byte)); }
 
 constexpr char kRecord[] = "cus_00112233445566778899aabbccddeeff";
 constexpr char kOtherRecord[] = "cus_ffeeddccbbaa99887766554433221100";
@@ -50,8 +48,7 @@ TEST(EnvelopeTest, FieldRoundTrip) {
 
 TEST(EnvelopeTest, FieldLayoutIsVersionNonceCiphertextTag) {
   std::string env = SealField(FixedKey('\x01'), kRecord, "email", kPlaintext);
-  ASSERT_EQ(env.size(),
-            1 + kAeadNonceSize + std::string(kPlaintext).size() + kAeadTagSize);
+  ASSERT_EQ(env.size(), 1 + kAeadNonceSize + std::string(kPlaintext).size() + kAeadTagSize);
   EXPECT_EQ(static_cast<uint8_t>(env[0]), kEnvelopeVersion);
   EXPECT_EQ(kEnvelopeVersion, 1);
   EXPECT_EQ(env.find(kPlaintext), std::string::npos);
@@ -128,8 +125,7 @@ TEST(EnvelopeTest, FieldTruncatedFails) {
 
 TEST(EnvelopeTest, FieldWrongDekFails) {
   std::string env = SealField(FixedKey('\x01'), kRecord, "email", kPlaintext);
-  ExpectDecryptionFailed(
-      OpenField(FixedKey('\x02'), kRecord, "email", env).status());
+  ExpectDecryptionFailed(OpenField(FixedKey('\x02'), kRecord, "email", env).status());
 }
 
 TEST(EnvelopeTest, NewDekIsRandom32Bytes) {
@@ -171,8 +167,7 @@ TEST(EnvelopeTest, DekMatchesDocumentedEncoding) {
 TEST(EnvelopeTest, DekUnwrapUnderAnotherKekFails) {
   SecretBytes dek = FixedKey('\x0d');
   std::string wrapped = WrapDek(FixedKey('\x0a'), 1, kRecord, dek);
-  ExpectDecryptionFailed(
-      UnwrapDek(FixedKey('\x0b'), 1, kRecord, wrapped).status());
+  ExpectDecryptionFailed(UnwrapDek(FixedKey('\x0b'), 1, kRecord, wrapped).status());
 }
 
 TEST(EnvelopeTest, DekWrappedUnderKeyOnePresentedAsKeyTwoFails) {
@@ -217,8 +212,7 @@ TEST(EnvelopeTest, DekFlippedBitAnywhereFails) {
 TEST(EnvelopeTest, WrappedDekKeyIdParsesHeader) {
   SecretBytes kek = FixedKey('\x0a');
   SecretBytes dek = FixedKey('\x0d');
-  for (uint32_t id :
-       {1u, 2u, 0x00000100u, 0x01020304u, 0xfffffffeu, 0xffffffffu}) {
+  for (uint32_t id : {1u, 2u, 0x00000100u, 0x01020304u, 0xfffffffeu, 0xffffffffu}) {
     std::string wrapped = WrapDek(kek, id, kRecord, dek);
     auto parsed = WrappedDekKeyId(wrapped);
     ASSERT_TRUE(parsed.ok()) << id;
@@ -233,8 +227,8 @@ TEST(EnvelopeTest, WrappedDekKeyIdParsesHeader) {
 TEST(EnvelopeTest, WrappedDekMalformedSizesFail) {
   SecretBytes kek = FixedKey('\x0a');
   std::string wrapped = WrapDek(kek, 1, kRecord, FixedKey('\x0d'));
-  for (size_t len : {size_t{0}, size_t{1}, size_t{4}, size_t{5},
-                     size_t{5 + kAeadOverhead}, kWrappedDekSize - 1}) {
+  for (size_t len : {size_t{0}, size_t{1}, size_t{4}, size_t{5}, size_t{5 + kAeadOverhead},
+                     kWrappedDekSize - 1}) {
     std::string bad = wrapped.substr(0, len);
     ExpectDecryptionFailed(WrappedDekKeyId(bad).status());
     ExpectDecryptionFailed(UnwrapDek(kek, 1, kRecord, bad).status());
@@ -247,8 +241,7 @@ TEST(EnvelopeTest, WrappedDekMalformedSizesFail) {
 // A well-formed AEAD box around a key of the wrong size is still refused.
 TEST(EnvelopeTest, WrappedDekOfWrongKeySizeFails) {
   SecretBytes kek = FixedKey('\x0a');
-  std::string wrapped =
-      WrapDek(kek, 1, kRecord, SecretBytes::CopyFrom("short"));
+  std::string wrapped = WrapDek(kek, 1, kRecord, SecretBytes::CopyFrom("short"));
   ExpectDecryptionFailed(WrappedDekKeyId(wrapped).status());
   ExpectDecryptionFailed(UnwrapDek(kek, 1, kRecord, wrapped).status());
 }

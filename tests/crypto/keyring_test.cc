@@ -16,9 +16,7 @@ namespace {
 using namespace std::string_literals;
 using ::testing::ElementsAre;
 
-SecretBytes FixedKey(char byte) {
-  return SecretBytes::CopyFrom(std::string(32, byte));
-}
+SecretBytes FixedKey(char byte) { return SecretBytes::CopyFrom(std::string(32, byte)); }
 SecretBytes Root() { return FixedKey('\x52'); }
 SecretBytes OtherRoot() { return FixedKey('\x53'); }
 
@@ -31,8 +29,8 @@ std::vector<KeyRow> InitialRows(const SecretBytes& root) {
           Keyring::NewRow(root, 3, KeyPurpose::kAudit, KeyState::kActive, 100)};
 }
 
-KeyRow RowWithMaterial(const SecretBytes& root, uint32_t id, KeyPurpose purpose,
-                       KeyState state, const SecretBytes& material) {
+KeyRow RowWithMaterial(const SecretBytes& root, uint32_t id, KeyPurpose purpose, KeyState state,
+                       const SecretBytes& material) {
   KeyRow row;
   row.id = id;
   row.purpose = purpose;
@@ -43,8 +41,7 @@ KeyRow RowWithMaterial(const SecretBytes& root, uint32_t id, KeyPurpose purpose,
 }
 
 void ExpectRootKeyMismatch(const Status& status) {
-  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition)
-      << status.ToString();
+  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition) << status.ToString();
   EXPECT_EQ(status.reason(), "root_key_mismatch");
 }
 
@@ -60,10 +57,8 @@ TEST(KeyringTest, OpenWithRightRootUnwraps) {
   SecretBytes audit_key = FixedKey('\xd3');
   std::vector<KeyRow> rows = {
       RowWithMaterial(root, 1, KeyPurpose::kData, KeyState::kActive, data_key),
-      RowWithMaterial(root, 2, KeyPurpose::kIndex, KeyState::kActive,
-                      index_key),
-      RowWithMaterial(root, 3, KeyPurpose::kAudit, KeyState::kActive,
-                      audit_key)};
+      RowWithMaterial(root, 2, KeyPurpose::kIndex, KeyState::kActive, index_key),
+      RowWithMaterial(root, 3, KeyPurpose::kAudit, KeyState::kActive, audit_key)};
   auto ring = Keyring::Open(root, rows);
   ASSERT_TRUE(ring.ok()) << ring.status().ToString();
   EXPECT_EQ((*ring)->ActiveId(KeyPurpose::kData), 1u);
@@ -98,8 +93,7 @@ TEST(KeyringTest, NewRowHoldsFresh32ByteMaterial) {
 TEST(KeyringTest, WrappedMaterialMatchesDocumentedEncoding) {
   SecretBytes root = Root();
   SecretBytes material = FixedKey('\xd1');
-  std::string wrapped =
-      WrapKeyMaterial(root, 0x01020304, KeyPurpose::kIndex, material);
+  std::string wrapped = WrapKeyMaterial(root, 0x01020304, KeyPurpose::kIndex, material);
   ASSERT_EQ(wrapped[0], '\x01');
   std::string aad = "keyring\0\x01\x02\x03\x04"s + "index";
   auto opened = AeadOpen(root, std::string_view(wrapped).substr(1), aad);
@@ -115,16 +109,14 @@ TEST(KeyringTest, WrongRootIsRootKeyMismatch) {
 
 TEST(KeyringTest, OneRowUnderAnotherRootIsRootKeyMismatch) {
   std::vector<KeyRow> rows = InitialRows(Root());
-  rows[2] = Keyring::NewRow(OtherRoot(), 3, KeyPurpose::kAudit,
-                            KeyState::kActive, 100);
+  rows[2] = Keyring::NewRow(OtherRoot(), 3, KeyPurpose::kAudit, KeyState::kActive, 100);
   ExpectRootKeyMismatch(Keyring::Open(Root(), rows).status());
 }
 
 TEST(KeyringTest, RowMovedToAnotherIdFails) {
   SecretBytes root = Root();
   std::vector<KeyRow> rows = InitialRows(root);
-  rows.push_back(
-      Keyring::NewRow(root, 4, KeyPurpose::kData, KeyState::kDecryptOnly, 100));
+  rows.push_back(Keyring::NewRow(root, 4, KeyPurpose::kData, KeyState::kDecryptOnly, 100));
   ASSERT_TRUE(Keyring::Open(root, rows).ok());
 
   // Swap the material of data keys 1 and 4: each row now sits under the
@@ -137,8 +129,7 @@ TEST(KeyringTest, RowMovedToAnotherIdFails) {
   renumbered[0].id = 9;
   ExpectRootKeyMismatch(Keyring::Open(root, renumbered).status());
 
-  KeyRow row =
-      Keyring::NewRow(root, 1, KeyPurpose::kData, KeyState::kActive, 100);
+  KeyRow row = Keyring::NewRow(root, 1, KeyPurpose::kData, KeyState::kActive, 100);
   auto moved = UnwrapKeyMaterial(root, 2, KeyPurpose::kData, row.wrapped);
   ASSERT_FALSE(moved.ok());
   EXPECT_EQ(moved.status().message(), "decryption failed");
@@ -153,8 +144,7 @@ TEST(KeyringTest, RowMovedToAnotherPurposeFails) {
   rows[2].purpose = KeyPurpose::kIndex;
   ExpectRootKeyMismatch(Keyring::Open(root, rows).status());
 
-  KeyRow row =
-      Keyring::NewRow(root, 1, KeyPurpose::kData, KeyState::kActive, 100);
+  KeyRow row = Keyring::NewRow(root, 1, KeyPurpose::kData, KeyState::kActive, 100);
   for (KeyPurpose other : {KeyPurpose::kIndex, KeyPurpose::kAudit}) {
     auto moved = UnwrapKeyMaterial(root, 1, other, row.wrapped);
     ASSERT_FALSE(moved.ok());
@@ -168,8 +158,7 @@ TEST(KeyringTest, TamperedWrappedMaterialFails) {
   std::string original = rows[0].wrapped;
   for (size_t bit = 0; bit < original.size() * 8; ++bit) {
     rows[0].wrapped = original;
-    rows[0].wrapped[bit / 8] =
-        static_cast<char>(rows[0].wrapped[bit / 8] ^ (1 << (bit % 8)));
+    rows[0].wrapped[bit / 8] = static_cast<char>(rows[0].wrapped[bit / 8] ^ (1 << (bit % 8)));
     auto ring = Keyring::Open(root, rows);
     ASSERT_FALSE(ring.ok()) << "bit " << bit;
     ExpectRootKeyMismatch(ring.status());
@@ -210,8 +199,7 @@ TEST(KeyringTest, DestroyedRowsHaveNoMaterial) {
   destroyed.state = KeyState::kDestroyed;
   rows.push_back(destroyed);
   // A destroyed row that somehow kept its blob is still not unwrapped.
-  KeyRow kept =
-      Keyring::NewRow(root, 5, KeyPurpose::kData, KeyState::kDestroyed, 100);
+  KeyRow kept = Keyring::NewRow(root, 5, KeyPurpose::kData, KeyState::kDestroyed, 100);
   rows.push_back(kept);
 
   auto ring = Keyring::Open(root, rows);
@@ -245,8 +233,7 @@ TEST(KeyringTest, UsableIdsActiveFirstThenDecryptOnlyNewestFirst) {
 
   auto ring = Keyring::Open(root, rows);
   ASSERT_TRUE(ring.ok()) << ring.status().ToString();
-  EXPECT_THAT((*ring)->UsableIds(KeyPurpose::kData),
-              ElementsAre(6u, 7u, 4u, 1u));
+  EXPECT_THAT((*ring)->UsableIds(KeyPurpose::kData), ElementsAre(6u, 7u, 4u, 1u));
   EXPECT_THAT((*ring)->UsableIds(KeyPurpose::kIndex), ElementsAre(2u, 8u));
   EXPECT_THAT((*ring)->UsableIds(KeyPurpose::kAudit), ElementsAre(3u));
   ASSERT_EQ((*ring)->rows().size(), 8u);
@@ -277,14 +264,12 @@ TEST(KeyringTest, OldCiphertextDecryptsAfterRotation) {
   // A record written before the rotation, under data key 1.
   uint32_t old_id = (*before)->ActiveId(KeyPurpose::kData);
   SecretBytes dek = NewDek();
-  std::string wrapped = WrapDek(*(*before)->Find(old_id, KeyPurpose::kData),
-                                old_id, kRecord, dek);
+  std::string wrapped = WrapDek(*(*before)->Find(old_id, KeyPurpose::kData), old_id, kRecord, dek);
   std::string field = SealField(dek, kRecord, "email", "alice@example.com");
 
   // Rotate: key 1 turns decrypt_only, key 4 is the new active data key.
   rows[0].state = KeyState::kDecryptOnly;
-  rows.push_back(
-      Keyring::NewRow(root, 4, KeyPurpose::kData, KeyState::kActive, 200));
+  rows.push_back(Keyring::NewRow(root, 4, KeyPurpose::kData, KeyState::kActive, 200));
   auto after = Keyring::Open(root, rows);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ((*after)->ActiveId(KeyPurpose::kData), 4u);
@@ -303,9 +288,7 @@ TEST(KeyringTest, OldCiphertextDecryptsAfterRotation) {
   EXPECT_EQ(*opened, "alice@example.com");
 
   // The new active key does not open the old wrap.
-  EXPECT_FALSE(
-      UnwrapDek(*(*after)->Find(4, KeyPurpose::kData), 4, kRecord, wrapped)
-          .ok());
+  EXPECT_FALSE(UnwrapDek(*(*after)->Find(4, KeyPurpose::kData), 4, kRecord, wrapped).ok());
 }
 
 TEST(KeyringTest, DestroyedKekMakesItsDeksUnreadable) {
@@ -314,13 +297,11 @@ TEST(KeyringTest, DestroyedKekMakesItsDeksUnreadable) {
   auto before = Keyring::Open(root, rows);
   ASSERT_TRUE(before.ok());
   SecretBytes dek = NewDek();
-  std::string wrapped =
-      WrapDek(*(*before)->Find(1, KeyPurpose::kData), 1, kRecord, dek);
+  std::string wrapped = WrapDek(*(*before)->Find(1, KeyPurpose::kData), 1, kRecord, dek);
 
   rows[0].state = KeyState::kDestroyed;
   rows[0].wrapped.clear();
-  rows.push_back(
-      Keyring::NewRow(root, 4, KeyPurpose::kData, KeyState::kActive, 200));
+  rows.push_back(Keyring::NewRow(root, 4, KeyPurpose::kData, KeyState::kActive, 200));
   auto after = Keyring::Open(root, rows);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ((*after)->Find(1, KeyPurpose::kData), nullptr);
@@ -339,8 +320,7 @@ TEST(KeyringTest, PurposeAndStateNamesRoundTrip) {
   EXPECT_EQ(ParsePurpose("Data").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParsePurpose("").status().code(), StatusCode::kInvalidArgument);
 
-  for (KeyState s :
-       {KeyState::kActive, KeyState::kDecryptOnly, KeyState::kDestroyed}) {
+  for (KeyState s : {KeyState::kActive, KeyState::kDecryptOnly, KeyState::kDestroyed}) {
     auto parsed = ParseState(StateName(s));
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(*parsed, s);

@@ -35,12 +35,10 @@ SecretBytes FixedKey() {
 }
 
 // Writes `content` to a new file with `mode` (exactly, whatever the umask).
-void WriteFile(const std::string& path, const std::string& content,
-               mode_t mode) {
+void WriteFile(const std::string& path, const std::string& content, mode_t mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   ASSERT_GE(fd, 0);
-  ASSERT_EQ(::write(fd, content.data(), content.size()),
-            static_cast<ssize_t>(content.size()));
+  ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
   ::close(fd);
   ASSERT_EQ(::chmod(path.c_str(), mode), 0);
 }
@@ -51,11 +49,9 @@ mode_t ModeOf(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-void ExpectRefused(const StatusOr<SecretBytes>& loaded,
-                   const std::string& reason) {
+void ExpectRefused(const StatusOr<SecretBytes>& loaded, const std::string& reason) {
   ASSERT_FALSE(loaded.ok());
-  EXPECT_EQ(loaded.status().code(), StatusCode::kFailedPrecondition)
-      << loaded.status().ToString();
+  EXPECT_EQ(loaded.status().code(), StatusCode::kFailedPrecondition) << loaded.status().ToString();
   EXPECT_EQ(loaded.status().reason(), reason) << loaded.status().ToString();
 }
 
@@ -76,9 +72,8 @@ TEST(RootKeyTest, WrittenFileIs64LowercaseHexAndNewline) {
   TempDir dir;
   std::string path = dir.path() + "/root.key";
   ASSERT_TRUE(WriteRootKeyFile(path, FixedKey()).ok());
-  EXPECT_EQ(
-      ReadFileBytes(path),
-      "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\n");
+  EXPECT_EQ(ReadFileBytes(path),
+            "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\n");
 }
 
 TEST(RootKeyTest, WrittenFileIsMode0600UnderPermissiveUmask) {
@@ -103,8 +98,7 @@ TEST(RootKeyTest, AnyGroupOrOtherPermissionIsRefused) {
   TempDir dir;
   std::string path = dir.path() + "/root.key";
   ASSERT_TRUE(WriteRootKeyFile(path, FixedKey()).ok());
-  for (mode_t mode :
-       {0640, 0620, 0610, 0604, 0602, 0601, 0660, 0666, 0700 | 0004}) {
+  for (mode_t mode : {0640, 0620, 0610, 0604, 0602, 0601, 0660, 0666, 0700 | 0004}) {
     ASSERT_EQ(::chmod(path.c_str(), mode), 0);
     ExpectRefused(LoadRootKeyFile(path), "root_key_permissions");
   }
@@ -117,8 +111,7 @@ TEST(RootKeyTest, AnyGroupOrOtherPermissionIsRefused) {
 
 TEST(RootKeyTest, MissingFileIsRefused) {
   TempDir dir;
-  ExpectRefused(LoadRootKeyFile(dir.path() + "/nope.key"),
-                "root_key_unreadable");
+  ExpectRefused(LoadRootKeyFile(dir.path() + "/nope.key"), "root_key_unreadable");
 }
 
 TEST(RootKeyTest, DirectoryIsRefused) {
@@ -141,10 +134,9 @@ TEST(RootKeyTest, MalformedContentIsRefused) {
   std::string path = dir.path() + "/root.key";
   const std::string hex64(64, 'a');
   for (const std::string& content :
-       {std::string(), std::string("\n"), std::string(63, 'a') + "\n",
-        std::string(65, 'a') + "\n", std::string(62, 'a') + "zz\n",
-        std::string(64, 'g') + "\n", " " + hex64 + "\n", hex64 + " \n",
-        hex64 + "\nextra", hex64 + "\n" + hex64 + "\n", std::string(32, '\0'),
+       {std::string(), std::string("\n"), std::string(63, 'a') + "\n", std::string(65, 'a') + "\n",
+        std::string(62, 'a') + "zz\n", std::string(64, 'g') + "\n", " " + hex64 + "\n",
+        hex64 + " \n", hex64 + "\nextra", hex64 + "\n" + hex64 + "\n", std::string(32, '\0'),
         std::string(200, 'a')}) {
     WriteFile(path, content, 0600);
     ExpectRefused(LoadRootKeyFile(path), "root_key_malformed");
@@ -166,8 +158,7 @@ TEST(RootKeyTest, TrailingContentAfterLongNewlineRunIsRefused) {
 TEST(RootKeyTest, HandWrittenKeyWithoutNewlineOrWithCrlfLoads) {
   TempDir dir;
   std::string path = dir.path() + "/root.key";
-  const std::string hex =
-      "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf";
+  const std::string hex = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf";
   for (const std::string& content : {hex, hex + "\r\n"}) {
     WriteFile(path, content, 0600);
     auto loaded = LoadRootKeyFile(path);
@@ -211,8 +202,7 @@ TEST(RootKeyTest, DeriveSamePassphraseAndSaltGivesSameKey) {
 
 TEST(RootKeyTest, DeriveDifferentSaltGivesDifferentKey) {
   auto a = DeriveRootKey("correct horse battery staple", kSalt, FastParams());
-  auto b =
-      DeriveRootKey("correct horse battery staple", kOtherSalt, FastParams());
+  auto b = DeriveRootKey("correct horse battery staple", kOtherSalt, FastParams());
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_FALSE(a->Equals(*b));
 }
@@ -240,15 +230,13 @@ TEST(RootKeyTest, DeriveIsArgon2id13) {
   auto derived = DeriveRootKey(pass, kSalt, FastParams());
   ASSERT_TRUE(derived.ok());
   unsigned char expected[kRootKeySize];
-  ASSERT_EQ(
-      crypto_pwhash(expected, sizeof expected, pass.data(), pass.size(),
-                    reinterpret_cast<const unsigned char*>(kSalt.data()),
-                    crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN,
-                    crypto_pwhash_ALG_ARGON2ID13),
-      0);
+  ASSERT_EQ(crypto_pwhash(expected, sizeof expected, pass.data(), pass.size(),
+                          reinterpret_cast<const unsigned char*>(kSalt.data()),
+                          crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN,
+                          crypto_pwhash_ALG_ARGON2ID13),
+            0);
   EXPECT_EQ(derived->ExposeSecret(),
-            std::string_view(reinterpret_cast<const char*>(expected),
-                             sizeof expected));
+            std::string_view(reinterpret_cast<const char*>(expected), sizeof expected));
 }
 
 TEST(RootKeyTest, DeriveEmptyPassphraseIsRefused) {
@@ -259,8 +247,7 @@ TEST(RootKeyTest, DeriveEmptyPassphraseIsRefused) {
 }
 
 TEST(RootKeyTest, DeriveWrongSaltSizeIsRefused) {
-  for (size_t size : {size_t{0}, kPassphraseSaltSize - 1,
-                      kPassphraseSaltSize + 1, size_t{32}}) {
+  for (size_t size : {size_t{0}, kPassphraseSaltSize - 1, kPassphraseSaltSize + 1, size_t{32}}) {
     auto key = DeriveRootKey("pass", std::string(size, '\x5a'), FastParams());
     ASSERT_FALSE(key.ok()) << size;
     EXPECT_EQ(key.status().code(), StatusCode::kInvalidArgument);

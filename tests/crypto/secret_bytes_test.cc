@@ -48,8 +48,7 @@ TEST(SecretBytesTest, CopyFromCopiesBytes) {
   EXPECT_EQ(s.size(), 5u);
   EXPECT_EQ(s.ExposeSecret(), source);
   // An independent copy: the caller may wipe its own.
-  EXPECT_NE(static_cast<const void*>(s.data()),
-            static_cast<const void*>(source.data()));
+  EXPECT_NE(static_cast<const void*>(s.data()), static_cast<const void*>(source.data()));
   source[0] = 'X';
   EXPECT_EQ(s.ExposeSecret()[0], 'k');
   EXPECT_TRUE(SecretBytes::CopyFrom("").empty());
@@ -99,8 +98,8 @@ TEST(SecretBytesTest, MoveAssignLeavesSourceEmpty) {
 // move copies them and wipes the source's copy, a destroyed or reassigned
 // object leaves no copy behind.
 TEST(SecretBytesTest, InlineMoveCopiesAndWipesTheSource) {
-  SecretBytes a = SecretBytes::CopyFrom("0123456789abcdef0123456789abcdef",
-                                        SecretBytes::Storage::kInline);
+  SecretBytes a =
+      SecretBytes::CopyFrom("0123456789abcdef0123456789abcdef", SecretBytes::Storage::kInline);
   ASSERT_TRUE(a.is_inline());
   const unsigned char* old = a.data();
   SecretBytes b(std::move(a));
@@ -131,8 +130,8 @@ TEST(SecretBytesTest, InlineAndGuardedMoveIntoEachOther) {
 }
 
 TEST(SecretBytesTest, InlineLargerThanItsCapacityIsGuarded) {
-  SecretBytes big = SecretBytes::Random(SecretBytes::kInlineCapacity + 1,
-                                        SecretBytes::Storage::kInline);
+  SecretBytes big =
+      SecretBytes::Random(SecretBytes::kInlineCapacity + 1, SecretBytes::Storage::kInline);
   EXPECT_FALSE(big.is_inline());
   EXPECT_EQ(big.size(), SecretBytes::kInlineCapacity + 1);
   SecretBytes zero(16, SecretBytes::Storage::kInline);

@@ -41,9 +41,8 @@ TEST(CryptoUtilTest, Base64UrlHasNoPaddingAndRoundTrips) {
   std::string back;
   ASSERT_TRUE(Base64UrlDecode(text, &back));
   EXPECT_EQ(back, bytes);
-  EXPECT_FALSE(
-      Base64UrlDecode("+//+AAE", &back));        // Standard alphabet refused.
-  EXPECT_FALSE(Base64UrlDecode("AAE=", &back));  // Padding refused.
+  EXPECT_FALSE(Base64UrlDecode("+//+AAE", &back));  // Standard alphabet refused.
+  EXPECT_FALSE(Base64UrlDecode("AAE=", &back));     // Padding refused.
   EXPECT_FALSE(Base64UrlDecode("A", &back));
 }
 

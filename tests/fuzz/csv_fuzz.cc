@@ -35,8 +35,7 @@ csv::Reader Chunked(std::string_view text, csv::Options options) {
 
 bool FormulaStart(const std::string& v) {
   return !v.empty() &&
-         (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' ||
-          v[0] == '\r');
+         (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r');
 }
 
 // FormatRecord's output, after a header line (so a leading BOM in the first
@@ -88,8 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (outcome == csv::Outcome::kEnd) break;
     int64_t offset = outcome == csv::Outcome::kRecord ? record.end_offset : error.end_offset;
     int64_t line = outcome == csv::Outcome::kRecord ? record.line : error.line;
-    FUZZ_CHECK(offset > last_offset || outcome == csv::Outcome::kError,
-               "a record consumes input");
+    FUZZ_CHECK(offset > last_offset || outcome == csv::Outcome::kError, "a record consumes input");
     FUZZ_CHECK(offset >= last_offset, "offsets never go back");
     FUZZ_CHECK(offset <= static_cast<int64_t>(text.size()), "offsets stay in the input");
     FUZZ_CHECK(line >= 1 && line >= last_line, "line numbers never go back");

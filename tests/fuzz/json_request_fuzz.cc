@@ -40,32 +40,37 @@ struct Route {
 // The member lists of the routes (server/http/*_routes.cc).
 const std::vector<Route>& Routes() {
   static const auto* kRoutes = new std::vector<Route>{
-      {"customers.create", {{"email", Type::kString}, {"phone", Type::kString},
-                            {"name", Type::kString}}},
+      {"customers.create",
+       {{"email", Type::kString}, {"phone", Type::kString}, {"name", Type::kString}}},
       {"customers.search", {{"email", Type::kString}, {"phone", Type::kString}}},
       {"customers.reveal", {{"fields", Type::kStringArray}, {"reason", Type::kString}}},
       {"customers.batch", {{"items", Type::kItems}}},
-      {"auth.login", {{"username", Type::kRequiredString},
-                      {"password", Type::kRequiredString}}},
-      {"admin.employees.create", {{"username", Type::kRequiredString},
-                                  {"display_name", Type::kString},
-                                  {"roles", Type::kStringArray},
-                                  {"password", Type::kString}}},
-      {"admin.employees.update", {{"display_name", Type::kString},
-                                  {"roles", Type::kStringArray},
-                                  {"password", Type::kString},
-                                  {"active", Type::kBool}}},
-      {"admin.tokens.create", {{"kind", Type::kRequiredString},
-                               {"name", Type::kRequiredString},
-                               {"description", Type::kString},
-                               {"expires_in_seconds", Type::kInt}}},
+      {"auth.login", {{"username", Type::kRequiredString}, {"password", Type::kRequiredString}}},
+      {"admin.employees.create",
+       {{"username", Type::kRequiredString},
+        {"display_name", Type::kString},
+        {"roles", Type::kStringArray},
+        {"password", Type::kString}}},
+      {"admin.employees.update",
+       {{"display_name", Type::kString},
+        {"roles", Type::kStringArray},
+        {"password", Type::kString},
+        {"active", Type::kBool}}},
+      {"admin.tokens.create",
+       {{"kind", Type::kRequiredString},
+        {"name", Type::kRequiredString},
+        {"description", Type::kString},
+        {"expires_in_seconds", Type::kInt}}},
       {"admin.keys.rotate", {{"purpose", Type::kRequiredString}}},
-      {"consents.put", {{"granted", Type::kBool}, {"channel", Type::kString},
-                        {"notice_version", Type::kString}}},
+      {"consents.put",
+       {{"granted", Type::kBool}, {"channel", Type::kString}, {"notice_version", Type::kString}}},
       {"retention.run", {{"dry_run", Type::kBool}}},
-      {"receipts.verify", {{"id", Type::kString}, {"erased_at", Type::kInt},
-                           {"actor", Type::kString}, {"audit_seq", Type::kInt},
-                           {"audit_mac", Type::kString}}},
+      {"receipts.verify",
+       {{"id", Type::kString},
+        {"erased_at", Type::kInt},
+        {"actor", Type::kString},
+        {"audit_seq", Type::kInt},
+        {"audit_mac", Type::kString}}},
   };
   return *kRoutes;
 }
@@ -127,8 +132,10 @@ void Decode(const Json& obj, const std::vector<Member>& members) {
             CheckRefusal(st);
             continue;
           }
-          Decode(item, {{"op", Type::kString}, {"email", Type::kString},
-                        {"phone", Type::kString}, {"name", Type::kString}});
+          Decode(item, {{"op", Type::kString},
+                        {"email", Type::kString},
+                        {"phone", Type::kString},
+                        {"name", Type::kString}});
         }
         break;
       }
@@ -167,14 +174,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     vault::Status only = vault::Status::Ok();
     switch (names.size()) {
-      case 1: only = http::OnlyMembers(body, {names[0]}); break;
-      case 2: only = http::OnlyMembers(body, {names[0], names[1]}); break;
-      case 3: only = http::OnlyMembers(body, {names[0], names[1], names[2]}); break;
-      case 4: only = http::OnlyMembers(body, {names[0], names[1], names[2], names[3]}); break;
+      case 1:
+        only = http::OnlyMembers(body, {names[0]});
+        break;
+      case 2:
+        only = http::OnlyMembers(body, {names[0], names[1]});
+        break;
+      case 3:
+        only = http::OnlyMembers(body, {names[0], names[1], names[2]});
+        break;
+      case 4:
+        only = http::OnlyMembers(body, {names[0], names[1], names[2], names[3]});
+        break;
       case 5:
         only = http::OnlyMembers(body, {names[0], names[1], names[2], names[3], names[4]});
         break;
-      default: FUZZ_CHECK(false, "route table shape");
+      default:
+        FUZZ_CHECK(false, "route table shape");
     }
     FUZZ_CHECK(only.ok() == all_known, "OnlyMembers agrees with the member list");
     if (!only.ok()) {

@@ -17,8 +17,7 @@ namespace svc = vault::service;
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kRegions = {"CA", "us", "GB", "FR", "IN",
-                                                     "DE", "",   "ZZ"};
+constexpr std::array<std::string_view, 8> kRegions = {"CA", "us", "GB", "FR", "IN", "DE", "", "ZZ"};
 
 }  // namespace
 

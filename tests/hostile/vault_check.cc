@@ -16,11 +16,10 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "service/customer_service.h"
 #include "service/vault.h"
@@ -83,8 +82,7 @@ int main(int argc, char** argv) {
     for (;;) {
       ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) return vault::Status::Ok();
-      rows.push_back({stmt.ColumnText(0), stmt.ColumnInt(1), stmt.ColumnInt(2),
-                      stmt.ColumnInt(3)});
+      rows.push_back({stmt.ColumnText(0), stmt.ColumnInt(1), stmt.ColumnInt(2), stmt.ColumnInt(3)});
     }
   });
   if (!st.ok()) {
@@ -119,10 +117,8 @@ int main(int argc, char** argv) {
         failures.push_back(f[0] + ": acknowledged but " + c.status().ToString());
         continue;
       }
-      const std::pair<const char*, std::pair<std::string, std::optional<std::string>>>
-          fields[] = {{"email", {f[1], c->email}},
-                      {"phone", {f[2], c->phone}},
-                      {"name", {f[3], c->name}}};
+      const std::pair<const char*, std::pair<std::string, std::optional<std::string>>> fields[] = {
+          {"email", {f[1], c->email}}, {"phone", {f[2], c->phone}}, {"name", {f[3], c->name}}};
       for (const auto& [name, values] : fields) {
         if (values.first != values.second.value_or("")) {
           failures.push_back(f[0] + ": " + name + " differs from what was acknowledged");

@@ -76,9 +76,9 @@ enum class Shape {
   kRevealEmail,  // {"values": {"email": plaintext}}
   kRevealPhone,
   kRevealName,
-  kErased,       // erasure receipt for the victim
-  kMe,           // the principal, with the role's field levels
-  kAdmin,        // admin and audit bodies: no customer data
+  kErased,  // erasure receipt for the victim
+  kMe,      // the principal, with the role's field levels
+  kAdmin,   // admin and audit bodies: no customer data
   kNoContent,
 };
 
@@ -377,8 +377,12 @@ void ExpectView(const Json& view, const RoleColumn& col, const std::string& id) 
 
 void ExpectBody(const Response& r, Shape shape, const RoleColumn& col, const World& w) {
   switch (shape) {
-    case Shape::kView: ExpectView(r.body, col, w.target); break;
-    case Shape::kCreatedView: ExpectView(r.body, col, ""); break;
+    case Shape::kView:
+      ExpectView(r.body, col, w.target);
+      break;
+    case Shape::kCreatedView:
+      ExpectView(r.body, col, "");
+      break;
     case Shape::kMatches:
       ASSERT_TRUE(r.body.contains("matches")) << r.text;
       ASSERT_EQ(r.body["matches"].size(), 1u) << r.text;
@@ -392,8 +396,12 @@ void ExpectBody(const Response& r, Shape shape, const RoleColumn& col, const Wor
       EXPECT_EQ(r.body.value("created", false), true) << r.text;
       ExpectView(r.body["customer"], col, "");
       break;
-    case Shape::kMatchTrue: EXPECT_EQ(r.body, Json::object({{"match", true}})); break;
-    case Shape::kMatchFalse: EXPECT_EQ(r.body, Json::object({{"match", false}})); break;
+    case Shape::kMatchTrue:
+      EXPECT_EQ(r.body, Json::object({{"match", true}}));
+      break;
+    case Shape::kMatchFalse:
+      EXPECT_EQ(r.body, Json::object({{"match", false}}));
+      break;
     case Shape::kRevealEmail:
     case Shape::kRevealPhone:
     case Shape::kRevealName: {
@@ -422,7 +430,9 @@ void ExpectBody(const Response& r, Shape shape, const RoleColumn& col, const Wor
         EXPECT_FALSE(ContainsIgnoreCase(r.text, secret)) << secret;
       }
       break;
-    case Shape::kNoContent: EXPECT_TRUE(r.text.empty()) << r.text; break;
+    case Shape::kNoContent:
+      EXPECT_TRUE(r.text.empty()) << r.text;
+      break;
   }
 }
 
@@ -438,12 +448,12 @@ void RunMatrix(const RoleColumn& col, Check check) {
     Ctx ctx = w.ctx();
     Call call = row.call(ctx);
     int64_t before = w.server.LastAuditSeq();
-    Response r = call.body ? w.server.client().Send(call.method, call.path,
-                                                    {{"Authorization", "Bearer " + w.token}},
-                                                    call.body->dump(), "application/json")
-                           : w.server.client().Send(call.method, call.path,
-                                                    {{"Authorization", "Bearer " + w.token}},
-                                                    "", "");
+    Response r = call.body
+                     ? w.server.client().Send(call.method, call.path,
+                                              {{"Authorization", "Bearer " + w.token}},
+                                              call.body->dump(), "application/json")
+                     : w.server.client().Send(call.method, call.path,
+                                              {{"Authorization", "Bearer " + w.token}}, "", "");
     ASSERT_EQ(r.status, cell.status) << r.text;
     std::string request_id = r.Header("X-Request-Id");
     EXPECT_FALSE(request_id.empty());
@@ -489,8 +499,7 @@ void RunMatrix(const RoleColumn& col, Check check) {
                     got[i].fields == "name:" + std::string(col.name))
             << got[i].fields;
       }
-      if (got[i].action == "customer.create" && got[i].outcome == "success" &&
-          r.body.is_object()) {
+      if (got[i].action == "customer.create" && got[i].outcome == "success" && r.body.is_object()) {
         std::string id = r.body.contains("customer") ? r.body["customer"].value("id", "")
                                                      : r.body.value("id", "");
         EXPECT_EQ(got[i].record_id, id);
@@ -509,8 +518,7 @@ TEST_P(AccessMatrixTest, EveryCallLeavesExactlyItsAuditEntry) {
   RunMatrix(kRoles[GetParam()], Check::kAudit);
 }
 
-INSTANTIATE_TEST_SUITE_P(ShippedRoles, AccessMatrixTest,
-                         ::testing::Range<size_t>(0, kRoleCount),
+INSTANTIATE_TEST_SUITE_P(ShippedRoles, AccessMatrixTest, ::testing::Range<size_t>(0, kRoleCount),
                          [](const ::testing::TestParamInfo<size_t>& info) {
                            return std::string(kRoles[info.param].role);
                          });
@@ -557,8 +565,9 @@ TEST(AccessMatrixTest, CashierFindsCustomerByTypedEmailAndNeverReceivesPlaintext
     Response r = client->Post(Path(id, "/reveal"), token, Reveal(f));
     EXPECT_EQ(r.status, 403) << f;
   }
-  EXPECT_EQ(client->Post(Path(id, "/reveal"), token,
-                         {{"fields", Json::array({"email", "phone", "name"})}, {"reason", "please"}})
+  EXPECT_EQ(client
+                ->Post(Path(id, "/reveal"), token,
+                       {{"fields", Json::array({"email", "phone", "name"})}, {"reason", "please"}})
                 .status,
             403);
   EXPECT_EQ(client->Patch(Path(id), token, {{"name", "Other Name"}}).status, 403);
@@ -576,8 +585,8 @@ TEST(AccessMatrixTest, CashierFindsCustomerByTypedEmailAndNeverReceivesPlaintext
     SCOPED_TRACE(r.method + " " + r.path);
     std::string everything = r.text;
     for (const auto& [k, v] : r.headers) everything += "\n" + k + ": " + v;
-    for (const char* secret : {kEmail, "jane.doe", kPhone, kPhoneNational, "514-555-0199",
-                               "555-0199", kName, "Jane"}) {
+    for (const char* secret :
+         {kEmail, "jane.doe", kPhone, kPhoneNational, "514-555-0199", "555-0199", kName, "Jane"}) {
       EXPECT_FALSE(ContainsIgnoreCase(everything, secret)) << secret << " in " << r.text;
     }
   }

@@ -50,8 +50,7 @@ class ApiErrorsTest : public ::testing::Test {
   }
 
   // Each refused request leaves the customer table as it was.
-  void ExpectRefusedAndNothingStored(const std::string& body, int status,
-                                     const std::string& code,
+  void ExpectRefusedAndNothingStored(const std::string& body, int status, const std::string& code,
                                      const std::string& content_type = "application/json") {
     SCOPED_TRACE(body.substr(0, 80));
     int64_t before = server_.CountCustomers();
@@ -72,10 +71,9 @@ TEST_F(ApiErrorsTest, UnknownMemberIsRefusedAndNothingStored) {
   ExpectProblem(server_.client().Post("/v1/customers/search", cashier_,
                                       {{"email", "a@example.com"}, {"limit", 5}}),
                 400, "unknown_member");
-  ExpectProblem(server_.client().Post("/v1/customers/" + customer_ + "/reveal", support_,
-                                      {{"fields", Json::array({"phone"})},
-                                       {"reason", "call back"},
-                                       {"why", "x"}}),
+  ExpectProblem(server_.client().Post(
+                    "/v1/customers/" + customer_ + "/reveal", support_,
+                    {{"fields", Json::array({"phone"})}, {"reason", "call back"}, {"why", "x"}}),
                 400, "unknown_member");
 }
 
@@ -101,12 +99,12 @@ TEST_F(ApiErrorsTest, MalformedJsonAndNonObjectsAreRefused) {
 }
 
 TEST_F(ApiErrorsTest, NonJsonContentTypeIs415) {
-  ExpectRefusedAndNothingStored(R"({"email":"new4@example.com"})", 415,
-                                "unsupported_media_type", "text/plain");
+  ExpectRefusedAndNothingStored(R"({"email":"new4@example.com"})", 415, "unsupported_media_type",
+                                "text/plain");
   ExpectRefusedAndNothingStored("email=new4%40example.com", 415, "unsupported_media_type",
                                 "application/x-www-form-urlencoded");
-  ExpectRefusedAndNothingStored(R"({"email":"new4@example.com"})", 415,
-                                "unsupported_media_type", "");
+  ExpectRefusedAndNothingStored(R"({"email":"new4@example.com"})", 415, "unsupported_media_type",
+                                "");
   // A charset parameter is fine.
   int64_t before = server_.CountCustomers();
   Response ok = CreateRaw(R"({"email":"new4@example.com"})", "application/json; charset=utf-8");
@@ -142,8 +140,8 @@ TEST_F(ApiErrorsTest, JsonNestedDeeperThanTheLimitIsRefused) {
 }
 
 TEST_F(ApiErrorsTest, DuplicateKeysAreRefused) {
-  ExpectRefusedAndNothingStored(R"({"email":"new7@example.com","email":"new8@example.com"})",
-                                400, "invalid_json");
+  ExpectRefusedAndNothingStored(R"({"email":"new7@example.com","email":"new8@example.com"})", 400,
+                                "invalid_json");
   ExpectProblem(server_.client().Send("POST", "/v1/customers/" + customer_ + "/reveal",
                                       {{"Authorization", Bearer(support_)}},
                                       R"({"fields":["phone"],"reason":"a","reason":"b"})",
@@ -164,8 +162,8 @@ TEST_F(ApiErrorsTest, UnknownRouteAndMethodAreProblems) {
   EXPECT_EQ(put.Header("Allow"), "POST");
   EXPECT_EQ(put.body.value("status", 0), 405);
   EXPECT_EQ(put.body.value("request_id", ""), put.Header("X-Request-Id"));
-  EXPECT_EQ(server_.client().Post("/v1/customers/search", cashier_,
-                                  {{"email", "put.me@example.com"}})
+  EXPECT_EQ(server_.client()
+                .Post("/v1/customers/search", cashier_, {{"email", "put.me@example.com"}})
                 .body["matches"]
                 .size(),
             0u);
@@ -180,9 +178,9 @@ TEST_F(ApiErrorsTest, UnknownRouteAndMethodAreProblems) {
   Response page = server_.client().SendOffContract("POST", "/", {}, "{}", "application/json");
   ExpectProblem(page, 405, "method_not_allowed");
   EXPECT_EQ(page.Header("Allow"), "GET, HEAD");
-  ExpectProblem(server_.client().Get("/v1/customers/cus_00000000000000000000000000000000",
-                                     cashier_),
-                404, "customer_not_found");
+  ExpectProblem(
+      server_.client().Get("/v1/customers/cus_00000000000000000000000000000000", cashier_), 404,
+      "customer_not_found");
 }
 
 TEST_F(ApiErrorsTest, EveryResponseHasARequestIdAndPiiResponsesAreNoStore) {
@@ -191,8 +189,7 @@ TEST_F(ApiErrorsTest, EveryResponseHasARequestIdAndPiiResponsesAreNoStore) {
   client->Get("/readyz");
   client->Get("/metrics");
   client->SendOffContract("GET", "/v1/nothing-here");
-  Response created =
-      client->Post("/v1/customers", cashier_, {{"email", "store.me@example.com"}});
+  Response created = client->Post("/v1/customers", cashier_, {{"email", "store.me@example.com"}});
   ASSERT_EQ(created.status, 201);
   std::string id = created.body.value("id", "");
   client->Post("/v1/customers/search", cashier_, {{"email", "store.me@example.com"}});
@@ -234,10 +231,10 @@ TEST_F(ApiErrorsTest, RevealNeedsAReasonOfOneTo200Characters) {
   ExpectProblem(server_.client().Post(path, support_,
                                       {{"fields", Json::array({"phone"})}, {"reason", "   "}}),
                 400, "reason_required");
-  ExpectProblem(server_.client().Post(path, support_,
-                                      {{"fields", Json::array({"phone"})},
-                                       {"reason", std::string(201, 'r')}}),
-                400, "reason_required");
+  ExpectProblem(
+      server_.client().Post(
+          path, support_, {{"fields", Json::array({"phone"})}, {"reason", std::string(201, 'r')}}),
+      400, "reason_required");
   // The refusals revealed nothing and count nothing against the quota.
   for (const auto& row : server_.AuditAfter(before)) {
     EXPECT_EQ(row.outcome, "invalid");
@@ -248,8 +245,8 @@ TEST_F(ApiErrorsTest, RevealNeedsAReasonOfOneTo200Characters) {
   EXPECT_EQ(ascii.status, 200) << ascii.text;
   std::string accented;
   for (int i = 0; i < 200; ++i) accented += "é";
-  Response utf8 = server_.client().Post(
-      path, support_, {{"fields", Json::array({"phone"})}, {"reason", accented}});
+  Response utf8 = server_.client().Post(path, support_,
+                                        {{"fields", Json::array({"phone"})}, {"reason", accented}});
   EXPECT_EQ(utf8.status, 200) << utf8.text;
   EXPECT_EQ(utf8.body["values"]["phone"], "+16045550134");
   EXPECT_EQ(utf8.Header("Cache-Control"), "no-store");
@@ -303,12 +300,12 @@ TEST_F(ApiErrorsTest, SearchIs429AfterTheRolesLookupsPerMinute) {
   // So does create: a taken email (409) would otherwise answer the question a
   // refused search did not. New and taken emails get the same 429.
   int64_t before = server_.CountCustomers();
-  ExpectProblem(server_.client().Post("/v1/customers", cashier_,
-                                      {{"email", "rhea.quill@example.net"}}),
-                429, "lookup_rate_limited");
-  ExpectProblem(server_.client().Post("/v1/customers", cashier_,
-                                      {{"email", "brand.new@example.net"}}),
-                429, "lookup_rate_limited");
+  ExpectProblem(
+      server_.client().Post("/v1/customers", cashier_, {{"email", "rhea.quill@example.net"}}), 429,
+      "lookup_rate_limited");
+  ExpectProblem(
+      server_.client().Post("/v1/customers", cashier_, {{"email", "brand.new@example.net"}}), 429,
+      "lookup_rate_limited");
   EXPECT_EQ(server_.CountCustomers(), before);
   // The limit is per principal.
   std::string other = server_.CreateEmployee("cashier2", "cashier");
@@ -319,8 +316,8 @@ TEST_F(ApiErrorsTest, SearchIs429AfterTheRolesLookupsPerMinute) {
 }
 
 TEST_F(ApiErrorsTest, CreatingATakenEmailIs409) {
-  Response r = server_.client().Post("/v1/customers", cashier_,
-                                     {{"email", " Rhea.Quill@Example.NET"}});
+  Response r =
+      server_.client().Post("/v1/customers", cashier_, {{"email", " Rhea.Quill@Example.NET"}});
   ExpectProblem(r, 409, "duplicate_email");
   EXPECT_EQ(r.text.find("rhea.quill"), std::string::npos) << r.text;
 }

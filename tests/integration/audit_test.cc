@@ -60,9 +60,10 @@ struct CliResult {
 // Runs the real CLI: `contact-vault audit verify --local --data-dir D`.
 CliResult RunAuditVerifyCli(const std::string& data_dir) {
   std::string cli = testing::BinaryDir() + "/contact-vault";
-  std::string cmd = "env -u CONTACT_VAULT_PASSPHRASE -u CONTACT_VAULT_ROOT_KEY_FILE "
-                    "-u CONTACT_VAULT_DATA_DIR '" + cli +
-                    "' audit verify --local --data-dir '" + data_dir + "' 2>&1";
+  std::string cmd =
+      "env -u CONTACT_VAULT_PASSPHRASE -u CONTACT_VAULT_ROOT_KEY_FILE "
+      "-u CONTACT_VAULT_DATA_DIR '" +
+      cli + "' audit verify --local --data-dir '" + data_dir + "' 2>&1";
   CliResult r;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) {
@@ -161,8 +162,7 @@ TEST_P(AuditTamperTest, VerifyNamesTheTamperedEntry) {
   Response v = VerifyViaApi(server, h.admin);
   EXPECT_EQ(v.body["intact"], false) << v.text;
   EXPECT_EQ(v.body["first_broken_seq"], victim) << v.text;
-  EXPECT_NE(v.body.value("message", "").find("entry " + std::to_string(victim)),
-            std::string::npos)
+  EXPECT_NE(v.body.value("message", "").find("entry " + std::to_string(victim)), std::string::npos)
       << v.text;
 
   if (!t.persists) return;
@@ -176,8 +176,7 @@ TEST_P(AuditTamperTest, VerifyNamesTheTamperedEntry) {
   server.Shutdown();
   CliResult cli = RunAuditVerifyCli(server.data_dir());
   EXPECT_EQ(cli.exit_code, 2) << cli.output;
-  EXPECT_NE(cli.output.find("chain broken at entry " + std::to_string(victim)),
-            std::string::npos)
+  EXPECT_NE(cli.output.find("chain broken at entry " + std::to_string(victim)), std::string::npos)
       << cli.output;
 }
 
@@ -211,8 +210,8 @@ TEST(AuditTest, FailsClosedWhenTheAuditCannotBeWritten) {
   std::string cashier = server.CreateEmployee("cashier1", "cashier");
   std::string support = server.CreateEmployee("support1", "support");
   std::string admin = server.CreateEmployee("admin1", "admin");
-  std::string id = server.CreateCustomer("olga.fenwick@example.com", "+1 514 555 0177",
-                                         "Olga Fenwick");
+  std::string id =
+      server.CreateCustomer("olga.fenwick@example.com", "+1 514 555 0177", "Olga Fenwick");
   auto& c = server.client();
   auto metric = [&](const std::string& name) {
     std::string text = c.Get("/metrics").text;
@@ -225,8 +224,9 @@ TEST(AuditTest, FailsClosedWhenTheAuditCannotBeWritten) {
   int64_t customers_before = server.CountCustomers();
 
   RawDb raw(server.db_path());
-  raw.Exec("CREATE TRIGGER audit_fail BEFORE INSERT ON audit_log "
-           "BEGIN SELECT RAISE(ABORT, 'audit disk gone'); END;");
+  raw.Exec(
+      "CREATE TRIGGER audit_fail BEFORE INSERT ON audit_log "
+      "BEGIN SELECT RAISE(ABORT, 'audit disk gone'); END;");
 
   const Json reveal = {{"fields", Json::array({"phone"})}, {"reason", "call back"}};
   Response r = c.Post("/v1/customers/" + id + "/reveal", support, reveal);
@@ -242,13 +242,13 @@ TEST(AuditTest, FailsClosedWhenTheAuditCannotBeWritten) {
   EXPECT_EQ(created.status, 503) << created.text;
   EXPECT_EQ(server.CountCustomers(), customers_before);
 
-  Response search = c.Post("/v1/customers/search", cashier,
-                           {{"email", "olga.fenwick@example.com"}});
+  Response search =
+      c.Post("/v1/customers/search", cashier, {{"email", "olga.fenwick@example.com"}});
   EXPECT_EQ(search.status, 503) << search.text;
   EXPECT_FALSE(ContainsIgnoreCase(search.text, id)) << "a search answered without its entry";
 
-  Response verify = c.Post("/v1/customers/" + id + "/verify", cashier,
-                           {{"email", "olga.fenwick@example.com"}});
+  Response verify =
+      c.Post("/v1/customers/" + id + "/verify", cashier, {{"email", "olga.fenwick@example.com"}});
   EXPECT_EQ(verify.status, 503) << verify.text;
   EXPECT_EQ(verify.text.find("match"), std::string::npos) << verify.text;
 
@@ -274,8 +274,7 @@ TEST(AuditTest, FailsClosedWhenTheAuditCannotBeWritten) {
   EXPECT_EQ(ok.body["quota_remaining"], 19);
   EXPECT_EQ(c.Post("/v1/customers", cashier, {{"email", "new.one@example.com"}}).status, 201);
   EXPECT_EQ(server.CountCustomers(), customers_before + 1);
-  Response found = c.Post("/v1/customers/search", cashier,
-                          {{"email", "olga.fenwick@example.com"}});
+  Response found = c.Post("/v1/customers/search", cashier, {{"email", "olga.fenwick@example.com"}});
   EXPECT_EQ(found.status, 200);
   Response name = c.Get("/v1/customers/" + id, cashier);
   EXPECT_EQ(name.body["name"], "O••• F•••") << "the failed update changed the record";
@@ -376,8 +375,9 @@ TEST(AuditTest, MetricsCountWithoutPiiOrIdsInLabels) {
   // Every label value is a method, a route pattern, a status, a role or a
   // bucket bound: nothing a client sent.
   std::regex label("([a-z_]+)=\"([^\"]*)\"");
-  std::regex allowed("^(GET|POST|PATCH|DELETE|PUT|HEAD|OPTIONS|[0-9]+|\\+Inf|[a-z_]+|other|"
-                     "static|(/(v1|[a-z-]+|\\{id\\}))+)$");
+  std::regex allowed(
+      "^(GET|POST|PATCH|DELETE|PUT|HEAD|OPTIONS|[0-9]+|\\+Inf|[a-z_]+|other|"
+      "static|(/(v1|[a-z-]+|\\{id\\}))+)$");
   int labels = 0;
   for (auto it = std::sregex_iterator(text.begin(), text.end(), label);
        it != std::sregex_iterator(); ++it) {
@@ -418,8 +418,8 @@ TEST(AuditTest, GroupCommitSharesCommitsAmongConcurrentCreates) {
       auto client = server.NewClient();
       for (int i = 0; i < kPerThread; ++i) {
         std::string email = "gc." + std::to_string(t) + "." + std::to_string(i) + "@example.com";
-        Response r = client->Post("/v1/customers", tokens[t],
-                                  {{"email", email}, {"name", "Group Commit"}});
+        Response r =
+            client->Post("/v1/customers", tokens[t], {{"email", email}, {"name", "Group Commit"}});
         if (r.status == 201) {
           ++created;
         } else {
@@ -429,8 +429,7 @@ TEST(AuditTest, GroupCommitSharesCommitsAmongConcurrentCreates) {
     });
   }
   for (auto& th : threads) th.join();
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   store::StoreStats after = server.store().Stats();
 
   const int total = kThreads * kPerThread;
@@ -443,8 +442,8 @@ TEST(AuditTest, GroupCommitSharesCommitsAmongConcurrentCreates) {
   EXPECT_LT(commits, writes) << "no write shared a commit";
   EXPECT_EQ(after.failed_commits, before.failed_commits);
   ::testing::Test::RecordProperty("creates_per_second", static_cast<int>(total / seconds));
-  ::testing::Test::RecordProperty("writes_per_commit_x100",
-                                  static_cast<int>(100.0 * writes / std::max<uint64_t>(commits, 1)));
+  ::testing::Test::RecordProperty(
+      "writes_per_commit_x100", static_cast<int>(100.0 * writes / std::max<uint64_t>(commits, 1)));
   std::printf("group commit: %d creates in %.2f s (%.0f/s), %llu writes in %llu commits\n", total,
               seconds, total / seconds, static_cast<unsigned long long>(writes),
               static_cast<unsigned long long>(commits));

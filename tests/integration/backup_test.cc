@@ -33,9 +33,9 @@
 #include "service/customer_service.h"
 #include "service/vault.h"
 #include "store/vault_tables.h"
-#include "support/test_server.h"
 #include "support/child_process.h"
 #include "support/real_vault.h"
+#include "support/test_server.h"
 #include "support/test_vault.h"
 
 extern char** environ;
@@ -123,8 +123,7 @@ Attempts TryKeyring(const crypto::Keyring& ring, const std::vector<RawCustomer>&
       auto it = index_of.find(r.id);
       if (it == index_of.end()) continue;
       ++a.tried;
-      if (crypto::BlindIndex(*key, crypto::IndexKind::kEmail, Email(it->second)) ==
-          r.email_idx) {
+      if (crypto::BlindIndex(*key, crypto::IndexKind::kEmail, Email(it->second)) == r.email_idx) {
         ++a.indexes_matched;
       }
     }
@@ -260,8 +259,7 @@ TEST_F(BackupTest, OldBackupGoesDarkAfterKeysDestroyedAndRootRekeyed) {
   // Offline commands refuse while the server holds the data directory.
   std::string new_root = tmp_.path() + "/keys/new-root.key";
   ASSERT_EQ(::mkdir((tmp_.path() + "/keys").c_str(), 0700), 0);
-  EXPECT_NE(RunCli({"keys", "rekey-root", "--data-dir", data_dir_, "--new-root-key-file",
-                    new_root},
+  EXPECT_NE(RunCli({"keys", "rekey-root", "--data-dir", data_dir_, "--new-root-key-file", new_root},
                    &out),
             0)
       << out;
@@ -272,8 +270,7 @@ TEST_F(BackupTest, OldBackupGoesDarkAfterKeysDestroyedAndRootRekeyed) {
   StopServer();
 
   // Rekey the root, then destroy the old root key file.
-  ASSERT_EQ(RunCli({"keys", "rekey-root", "--data-dir", data_dir_, "--new-root-key-file",
-                    new_root},
+  ASSERT_EQ(RunCli({"keys", "rekey-root", "--data-dir", data_dir_, "--new-root-key-file", new_root},
                    &out),
             0)
       << out;
@@ -295,8 +292,7 @@ TEST_F(BackupTest, OldBackupGoesDarkAfterKeysDestroyedAndRootRekeyed) {
   // even test whether a known email is in the old backup.
   EXPECT_EQ(attack.indexes_matched, 0) << "a live index key matched the old backup";
   // And it cannot be restored with it.
-  EXPECT_NE(RunCli({"restore", backup, "--data-dir", data_dir_, "--root-key-file", new_root},
-                   &out),
+  EXPECT_NE(RunCli({"restore", backup, "--data-dir", data_dir_, "--root-key-file", new_root}, &out),
             0)
       << out;
   EXPECT_NE(out.find("does not open"), std::string::npos) << out;

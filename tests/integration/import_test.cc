@@ -43,8 +43,8 @@ extern char** environ;
 
 #include "common/csv.h"
 #include "service/contact_normalizer.h"
-#include "support/test_server.h"
 #include "support/child_process.h"
+#include "support/test_server.h"
 #include "support/test_vault.h"
 
 namespace vault {
@@ -238,10 +238,9 @@ class ImportTest : public ::testing::Test {
            << "[policy]\nfile = \"" << tmp_->path() << "/policy.toml\"\n"
            << "[log]\nlevel = \"info\"\n";
     config.close();
-    server_ = new ChildProcess({server, "--config", tmp_->path() + "/vault.toml"},
-                               kChildStopGrace);
-    auto port = server_->WaitForOutput(
-        std::regex("listening on https://127\\.0\\.0\\.1:([0-9]+)"), std::chrono::seconds(30));
+    server_ = new ChildProcess({server, "--config", tmp_->path() + "/vault.toml"}, kChildStopGrace);
+    auto port = server_->WaitForOutput(std::regex("listening on https://127\\.0\\.0\\.1:([0-9]+)"),
+                                       std::chrono::seconds(30));
     ASSERT_TRUE(port.has_value()) << server_->Output();
     port_ = std::stoi(*port);
     url_ = "https://127.0.0.1:" + *port;
@@ -250,9 +249,9 @@ class ImportTest : public ::testing::Test {
     auto sa = client_->Post("/v1/admin/service-accounts", admin_token,
                             {{"name", "shop-import"}, {"roles", {"importer"}}});
     ASSERT_EQ(sa.status, 201) << sa.text;
-    auto token = client_->Post("/v1/admin/tokens", admin_token,
-                               {{"kind", "service"}, {"name", "shop-import"},
-                                {"description", "import test"}});
+    auto token = client_->Post(
+        "/v1/admin/tokens", admin_token,
+        {{"kind", "service"}, {"name", "shop-import"}, {"description", "import test"}});
     ASSERT_EQ(token.status, 201) << token.text;
     token_ = token.body["token"].get<std::string>();
   }
@@ -267,7 +266,7 @@ class ImportTest : public ::testing::Test {
   }
 
   static CliRun RunCli(std::vector<std::string> args,
-                    std::chrono::seconds timeout = std::chrono::seconds(900)) {
+                       std::chrono::seconds timeout = std::chrono::seconds(900)) {
     args.insert(args.begin(), cli_);
     CliRun r;
     auto start = Clock::now();
@@ -280,11 +279,11 @@ class ImportTest : public ::testing::Test {
     return r;
   }
 
-  static CliRun Import(const std::string& file, std::vector<std::string> extra = {},
-                    int port = 0) {
+  static CliRun Import(const std::string& file, std::vector<std::string> extra = {}, int port = 0) {
     std::vector<std::string> args = {
-        "import", file, "--server",
-        port == 0 ? url_ : "https://127.0.0.1:" + std::to_string(port), "--token", token_,
+        "import",    file,
+        "--server",  port == 0 ? url_ : "https://127.0.0.1:" + std::to_string(port),
+        "--token",   token_,
         "--ca-cert", cert_};
     args.insert(args.end(), extra.begin(), extra.end());
     return RunCli(args);
@@ -381,10 +380,18 @@ std::string FictionalPhone(int area, int n, int style) {
   char buf[40];
   int sub = 100 + n % 100;
   switch (style % 4) {
-    case 0: std::snprintf(buf, sizeof(buf), "+1 %d 555 %04d", area, sub); break;
-    case 1: std::snprintf(buf, sizeof(buf), "(%d) 555-%04d", area, sub); break;
-    case 2: std::snprintf(buf, sizeof(buf), "%d.555.%04d", area, sub); break;
-    default: std::snprintf(buf, sizeof(buf), "+1%d555%04d", area, sub); break;
+    case 0:
+      std::snprintf(buf, sizeof(buf), "+1 %d 555 %04d", area, sub);
+      break;
+    case 1:
+      std::snprintf(buf, sizeof(buf), "(%d) 555-%04d", area, sub);
+      break;
+    case 2:
+      std::snprintf(buf, sizeof(buf), "%d.555.%04d", area, sub);
+      break;
+    default:
+      std::snprintf(buf, sizeof(buf), "+1%d555%04d", area, sub);
+      break;
   }
   return buf;
 }
@@ -414,7 +421,9 @@ TEST_F(ImportTest, ImportsAGeneratedListAndASecondRunAddsNothing) {
   }
 
   CsvWriter w(file);
-  w.Raw("\xEF\xBB\xBF" "E-mail,T\xC3\xA9l\xC3\xA9phone,Full Name,Store\r\n");
+  w.Raw(
+      "\xEF\xBB\xBF"
+      "E-mail,T\xC3\xA9l\xC3\xA9phone,Full Name,Store\r\n");
   std::map<int64_t, std::string> expected_rejects;  // line -> reason
   int64_t expected_created = 0, expected_present = 0;
   int phone_only = 0;
@@ -484,8 +493,7 @@ TEST_F(ImportTest, ImportsAGeneratedListAndASecondRunAddsNothing) {
   EXPECT_EQ(first.Count("read"), read) << first.output;
   EXPECT_EQ(first.Count("created"), expected_created) << first.output;
   EXPECT_EQ(first.Count("already present"), expected_present) << first.output;
-  EXPECT_EQ(first.Count("rejected"), static_cast<int64_t>(expected_rejects.size()))
-      << first.output;
+  EXPECT_EQ(first.Count("rejected"), static_cast<int64_t>(expected_rejects.size())) << first.output;
   EXPECT_EQ(first.Count("created") + first.Count("already present") + first.Count("rejected"),
             read);
   EXPECT_EQ(CountCustomers() - before, expected_created);
@@ -501,10 +509,11 @@ TEST_F(ImportTest, ImportsAGeneratedListAndASecondRunAddsNothing) {
   EXPECT_NE(report.find(",phone_invalid,T\xC3\xA9l\xC3\xA9phone,"), std::string::npos);
 
   const double rate = static_cast<double>(read) / first.seconds;
-  std::printf("[ IMPORT   ] %lld rows in %.1f s: %.0f rows/s (first run, created %lld, "
-              "%u cores)\n",
-              static_cast<long long>(read), first.seconds, rate,
-              static_cast<long long>(expected_created), std::thread::hardware_concurrency());
+  std::printf(
+      "[ IMPORT   ] %lld rows in %.1f s: %.0f rows/s (first run, created %lld, "
+      "%u cores)\n",
+      static_cast<long long>(read), first.seconds, rate, static_cast<long long>(expected_created),
+      std::thread::hardware_concurrency());
   RecordProperty("import_rows", std::to_string(read));
   RecordProperty("import_rows_per_second", std::to_string(static_cast<int64_t>(rate)));
 
@@ -513,8 +522,7 @@ TEST_F(ImportTest, ImportsAGeneratedListAndASecondRunAddsNothing) {
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_EQ(second.Count("read"), read);
   EXPECT_EQ(second.Count("created"), 0) << second.output;
-  EXPECT_EQ(second.Count("already present"), expected_created + expected_present)
-      << second.output;
+  EXPECT_EQ(second.Count("already present"), expected_created + expected_present) << second.output;
   EXPECT_EQ(second.Count("rejected"), static_cast<int64_t>(expected_rejects.size()));
   EXPECT_EQ(CountCustomers() - before, expected_created);
   EXPECT_EQ(ReadReport(report_path), expected_rejects);
@@ -524,7 +532,7 @@ TEST_F(ImportTest, ImportsAGeneratedListAndASecondRunAddsNothing) {
 
   // What was stored is what the file said, normalized.
   EXPECT_NE(CustomerId(Email(domain, 1)), "");
-  EXPECT_NE(CustomerId(Email(domain, 97)), "");  // the two-line quoted name
+  EXPECT_NE(CustomerId(Email(domain, 97)), "");   // the two-line quoted name
   EXPECT_EQ(CustomerId(Email(domain, 101)), "");  // rejected
 }
 
@@ -585,7 +593,7 @@ TEST_F(ImportTest, RecordsConsentOnceAndNeverOverridesTheLedger) {
 
   // Without --consent-notice the command refuses before reading anything.
   CliRun no_notice = RunCli({"import", file, "--server", url_, "--token", token_, "--ca-cert",
-                          cert_, "--consent-column", "marketing_email=Infolettre"});
+                             cert_, "--consent-column", "marketing_email=Infolettre"});
   EXPECT_EQ(no_notice.exit_code, 1);
   EXPECT_NE(no_notice.output.find("--consent-notice"), std::string::npos) << no_notice.output;
 }
@@ -630,7 +638,7 @@ TEST_F(ImportTest, RefusesABadTokenAndAHeaderWithoutContactColumns) {
     w.Close();
   }
   CliRun bad_token = RunCli({"import", good, "--server", url_, "--token",
-                          "cvk_0000000000000000_nope", "--ca-cert", cert_});
+                             "cvk_0000000000000000_nope", "--ca-cert", cert_});
   EXPECT_EQ(bad_token.exit_code, 1);
   EXPECT_NE(bad_token.output.find("HTTP 401"), std::string::npos) << bad_token.output;
   EXPECT_NE(bad_token.output.find("not processed:   1"), std::string::npos) << bad_token.output;

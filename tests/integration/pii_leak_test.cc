@@ -29,22 +29,32 @@ struct Person {
 
 const std::vector<Person>& People() {
   static const auto* people = new std::vector<Person>{
-      {" Zanzibar.Quokka+7731@Example.ORG", "+1 (438) 555-0187", "Xavière Quillfeather",
+      {" Zanzibar.Quokka+7731@Example.ORG",
+       "+1 (438) 555-0187",
+       "Xavière Quillfeather",
        {"zanzibar.quokka+7731@example.org", "zanzibar.quokka", "Zanzibar", "+14385550187",
         "4385550187", "438-555-0187", "555-0187", "Xavière Quillfeather", "Quillfeather",
         "Xavière"}},
-      {"marmaduke.oyelaran@example.com", "+44 20 7946 0321", "Marmaduke Oyelaran",
-       {"marmaduke.oyelaran@example.com", "marmaduke", "oyelaran", "+442079460321",
-        "2079460321", "7946 0321", "79460321"}},
-      {"ptolemy.vantongeren@example.net", "613-555-0164", "Ptolemy Van Tongeren",
-       {"ptolemy.vantongeren@example.net", "ptolemy", "vantongeren", "+16135550164",
-        "6135550164", "613-555-0164", "Tongeren"}},
+      {"marmaduke.oyelaran@example.com",
+       "+44 20 7946 0321",
+       "Marmaduke Oyelaran",
+       {"marmaduke.oyelaran@example.com", "marmaduke", "oyelaran", "+442079460321", "2079460321",
+        "7946 0321", "79460321"}},
+      {"ptolemy.vantongeren@example.net",
+       "613-555-0164",
+       "Ptolemy Van Tongeren",
+       {"ptolemy.vantongeren@example.net", "ptolemy", "vantongeren", "+16135550164", "6135550164",
+        "613-555-0164", "Tongeren"}},
       // The values an update writes.
-      {"zq.updated.9917@example.org", "+1 438 555 0999", "Xanthe Quillfeather-Ross",
-       {"zq.updated.9917@example.org", "zq.updated", "+14385550999", "4385550999",
-        "Xanthe", "Quillfeather-Ross"}},
+      {"zq.updated.9917@example.org",
+       "+1 438 555 0999",
+       "Xanthe Quillfeather-Ross",
+       {"zq.updated.9917@example.org", "zq.updated", "+14385550999", "4385550999", "Xanthe",
+        "Quillfeather-Ross"}},
       // Searched for, never a customer: search terms must not be kept either.
-      {"never.a.customer.4242@example.com", "+1 902 555 0142", "",
+      {"never.a.customer.4242@example.com",
+       "+1 902 555 0142",
+       "",
        {"never.a.customer", "+19025550142", "9025550142"}},
   };
   return *people;
@@ -78,19 +88,19 @@ void RunScenario(TestServer& server) {
   const auto& p = People();
 
   // Creates, by a cashier (first two) and a terminal (find-or-create).
-  Response a = c.Post("/v1/customers", cashier,
-                      {{"email", p[0].email_typed}, {"phone", p[0].phone_typed},
-                       {"name", p[0].name}});
+  Response a =
+      c.Post("/v1/customers", cashier,
+             {{"email", p[0].email_typed}, {"phone", p[0].phone_typed}, {"name", p[0].name}});
   ASSERT_EQ(a.status, 201) << a.text;
   std::string id_a = a.body["id"];
-  Response b = c.Post("/v1/customers", cashier,
-                      {{"email", p[1].email_typed}, {"phone", p[1].phone_typed},
-                       {"name", p[1].name}});
+  Response b =
+      c.Post("/v1/customers", cashier,
+             {{"email", p[1].email_typed}, {"phone", p[1].phone_typed}, {"name", p[1].name}});
   ASSERT_EQ(b.status, 201) << b.text;
   std::string id_b = b.body["id"];
-  Response f = c.Post("/v1/customers/find-or-create", pos,
-                      {{"email", p[2].email_typed}, {"phone", p[2].phone_typed},
-                       {"name", p[2].name}});
+  Response f =
+      c.Post("/v1/customers/find-or-create", pos,
+             {{"email", p[2].email_typed}, {"phone", p[2].phone_typed}, {"name", p[2].name}});
   ASSERT_EQ(f.status, 201) << f.text;
   Response again = c.Post("/v1/customers/find-or-create", pos, {{"email", p[2].email_typed}});
   ASSERT_EQ(again.status, 200) << again.text;
@@ -119,16 +129,16 @@ void RunScenario(TestServer& server) {
   EXPECT_EQ(phone.body["values"]["phone"], "+14385550187");
   c.Post("/v1/customers/" + id_a + "/reveal", support,
          {{"fields", Json::array({"email"})}, {"reason", "check"}});
-  Response all = c.Post("/v1/customers/" + id_b + "/reveal", privacy,
-                        {{"fields", Json::array({"email", "phone", "name"})},
-                         {"reason", "access request 2024-17"}});
+  Response all = c.Post(
+      "/v1/customers/" + id_b + "/reveal", privacy,
+      {{"fields", Json::array({"email", "phone", "name"})}, {"reason", "access request 2024-17"}});
   ASSERT_EQ(all.status, 200) << all.text;
   EXPECT_EQ(all.body["values"]["name"], p[1].name);
 
   // Updates (support), then reads of the new values.
-  Response up = c.Patch("/v1/customers/" + id_a, support,
-                        {{"email", p[3].email_typed}, {"phone", p[3].phone_typed},
-                         {"name", p[3].name}});
+  Response up =
+      c.Patch("/v1/customers/" + id_a, support,
+              {{"email", p[3].email_typed}, {"phone", p[3].phone_typed}, {"name", p[3].name}});
   ASSERT_EQ(up.status, 200) << up.text;
   c.Post("/v1/customers/search", support, {{"email", p[3].email_typed}});
   c.Post("/v1/customers/" + id_a + "/reveal", support,

@@ -125,8 +125,7 @@ TEST_F(PosTest, FindOrCreateRetriedWithTheSameKeyReplaysTheFirstResponse) {
   EXPECT_EQ(server_.LastAuditSeq(), seq);
   EXPECT_EQ(server_.CountCustomers(), 1);
 
-  Response unkeyed =
-      PostWithKey(server_.client(), "/v1/customers/find-or-create", till_, "", body);
+  Response unkeyed = PostWithKey(server_.client(), "/v1/customers/find-or-create", till_, "", body);
   EXPECT_EQ(unkeyed.status, 200);
   EXPECT_EQ(unkeyed.body["created"], false);
   EXPECT_EQ(unkeyed.body["customer"].value("id", ""), id);
@@ -145,8 +144,8 @@ TEST_F(PosTest, TheSameKeyWithADifferentRequestIs422AndStoresNothing) {
     int64_t seq = server_.LastAuditSeq();
 
     // Another body, and the same body with a member added.
-    for (const Json& body : {Json{{"email", other_email}},
-                             Json{{"email", first_email}, {"name", "Someone Else"}}}) {
+    for (const Json& body :
+         {Json{{"email", other_email}}, Json{{"email", first_email}, {"name", "Someone Else"}}}) {
       Response reused = PostWithKey(server_.client(), path, till_, key, body);
       EXPECT_EQ(reused.status, 422) << reused.text;
       EXPECT_EQ(reused.Code(), "idempotency_key_reused");
@@ -171,8 +170,8 @@ TEST_F(PosTest, TheSameKeyWithADifferentRequestIs422AndStoresNothing) {
                                {{"phone", "+1 514 555 0142"}});
   ASSERT_EQ(first.status, 201) << first.text;
   int64_t count = server_.CountCustomers();
-  Response other = PostWithKey(server_.client(), "/v1/customers/find-or-create", till_,
-                               "route-key", {{"phone", "+1 514 555 0142"}});
+  Response other = PostWithKey(server_.client(), "/v1/customers/find-or-create", till_, "route-key",
+                               {{"phone", "+1 514 555 0142"}});
   EXPECT_EQ(other.status, 422) << other.text;
   EXPECT_EQ(other.Code(), "idempotency_key_reused");
   EXPECT_EQ(server_.CountCustomers(), count);
@@ -284,9 +283,8 @@ TEST_F(PosTest, MalformedIdempotencyKeyIs400AndDoesNothing) {
       std::string(256, 'k'),  // too long
       "has space",            // not visible ASCII
       "tab\there",            // control characters
-      "ctl\x01key",
-      "del\x7fkey",
-      "caf\xc3\xa9",          // not ASCII
+      "ctl\x01key",          "del\x7fkey",
+      "caf\xc3\xa9",  // not ASCII
   };
   // (An empty header never reaches the route: cpp-httplib drops header lines
   // with an empty value, so it is the same as sending no key.)
@@ -324,10 +322,9 @@ TEST_F(PosTest, MalformedIdempotencyKeyIs400AndDoesNothing) {
 
 TEST_F(PosTest, FindOrCreateCreatesThenFindsAtTheCallersLevel) {
   int64_t seq = server_.LastAuditSeq();
-  Response made = server_.client().Post("/v1/customers/find-or-create", till_,
-                                        {{"email", kEmailTyped},
-                                         {"phone", kPhoneTyped},
-                                         {"name", kName}});
+  Response made =
+      server_.client().Post("/v1/customers/find-or-create", till_,
+                            {{"email", kEmailTyped}, {"phone", kPhoneTyped}, {"name", kName}});
   ASSERT_EQ(made.status, 201) << made.text;
   EXPECT_EQ(made.body["created"], true);
   const Json& view = made.body["customer"];
@@ -360,8 +357,8 @@ TEST_F(PosTest, FindOrCreateCreatesThenFindsAtTheCallersLevel) {
   // Support finds at its own levels: phone is `plaintext` for the role, but a
   // view is still masked (plaintext comes only from a reveal).
   std::string support = server_.CreateEmployee("support1", "support");
-  Response seen = server_.client().Post("/v1/customers/find-or-create", support,
-                                        {{"email", kEmailTyped}});
+  Response seen =
+      server_.client().Post("/v1/customers/find-or-create", support, {{"email", kEmailTyped}});
   ASSERT_EQ(seen.status, 200) << seen.text;
   EXPECT_EQ(seen.body["customer"]["access"],
             (Json{{"email", "masked"}, {"phone", "plaintext"}, {"name", "masked"}}));
@@ -379,8 +376,8 @@ TEST_F(PosTest, FindOrCreateCreatesThenFindsAtTheCallersLevel) {
 // --- batch -------------------------------------------------------------------
 
 TEST_F(PosTest, BatchReportsEachItemStoresOnlyTheValidNewOnesAndAuditsEachItem) {
-  std::string stored = server_.CreateCustomer("stored.before@example.com", std::nullopt,
-                                              std::nullopt);
+  std::string stored =
+      server_.CreateCustomer("stored.before@example.com", std::nullopt, std::nullopt);
   ASSERT_EQ(server_.CountCustomers(), 1);
   struct Item {
     Json item;
@@ -389,22 +386,29 @@ TEST_F(PosTest, BatchReportsEachItemStoresOnlyTheValidNewOnesAndAuditsEachItem) 
     std::string audit;  // the item's audit entry: "action outcome"
   };
   const std::vector<Item> items = {
-      {{{"email", "new.one@example.com"}, {"name", "New One"}}, 201, "",
-       "customer.create success"},
+      {{{"email", "new.one@example.com"}, {"name", "New One"}}, 201, "", "customer.create success"},
       {{{"email", "not-an-email"}}, 400, "email_invalid", "customer.create invalid"},
       {{{"phone", "12"}}, 400, "phone_invalid", "customer.create invalid"},
-      {{{"email", "member@example.com"}, {"nickname", "M"}}, 400, "unknown_member",
+      {{{"email", "member@example.com"}, {"nickname", "M"}},
+       400,
+       "unknown_member",
        "customer.create invalid"},
-      {{{"email", "Stored.Before@example.com"}}, 409, "duplicate_email",
+      {{{"email", "Stored.Before@example.com"}},
+       409,
+       "duplicate_email",
        "customer.create conflict"},
       {{{"email", "twice@example.com"}}, 201, "", "customer.create success"},
       {{{"email", " TWICE@example.com"}}, 409, "duplicate_email", "customer.create conflict"},
       {{{"op", "create"}, {"phone", "+1 514 555 0170"}}, 201, "", "customer.create success"},
-      {{{"op", "find_or_create"}, {"email", "stored.before@example.com"}}, 200, "",
+      {{{"op", "find_or_create"}, {"email", "stored.before@example.com"}},
+       200,
+       "",
        "customer.search success"},
       {{{"name", "No Contact"}}, 400, "contact_required", "customer.create invalid"},
       {Json(42), 400, "item_invalid", "customer.batch invalid"},
-      {{{"op", "delete"}, {"email", "op@example.com"}}, 400, "op_invalid",
+      {{{"op", "delete"}, {"email", "op@example.com"}},
+       400,
+       "op_invalid",
        "customer.batch invalid"},
       {{{"email", 7}}, 400, "invalid_field_type", "customer.create invalid"},
   };

@@ -54,21 +54,19 @@ class PrivacyTest : public ::testing::Test {
 
   testing::TestClient& c() { return server_.client(); }
 
-  std::string Create(const std::string& email, const std::string& phone,
-                     const std::string& name) {
-    Response r = c().Post("/v1/customers", pos_,
-                          {{"email", email}, {"phone", phone}, {"name", name}});
+  std::string Create(const std::string& email, const std::string& phone, const std::string& name) {
+    Response r =
+        c().Post("/v1/customers", pos_, {{"email", email}, {"phone", phone}, {"name", name}});
     EXPECT_EQ(r.status, 201) << r.text;
     return r.body.value("id", "");
   }
 
-  Response SetConsent(const std::string& token, const std::string& id,
-                      const std::string& purpose, bool granted, const char* channel) {
-    return c().Send("PUT", Customer(id, "/consents/") + purpose,
-                    {{"Authorization", "Bearer " + token}},
-                    Json{{"granted", granted}, {"channel", channel}, {"notice_version", kNotice}}
-                        .dump(),
-                    "application/json");
+  Response SetConsent(const std::string& token, const std::string& id, const std::string& purpose,
+                      bool granted, const char* channel) {
+    return c().Send(
+        "PUT", Customer(id, "/consents/") + purpose, {{"Authorization", "Bearer " + token}},
+        Json{{"granted", granted}, {"channel", channel}, {"notice_version", kNotice}}.dump(),
+        "application/json");
   }
 
   Response MarketingExport(const std::string& token, const std::string& purpose) {
@@ -128,8 +126,8 @@ TEST_F(PrivacyTest, NothingSharedWithoutConsent) {
   EXPECT_TRUE(state.body["consents"]["marketing_sms"]["at"].is_null());
 
   // The full history, in the access export.
-  Response access = c().Post(Customer(ann, "/export"), privacy_officer_,
-                             {{"reason", "Ann asked what we hold"}});
+  Response access =
+      c().Post(Customer(ann, "/export"), privacy_officer_, {{"reason", "Ann asked what we hold"}});
   ASSERT_EQ(access.status, 200) << access.text;
   const Json& history = access.body["consent_history"];
   ASSERT_EQ(history.size(), 2u);
@@ -176,16 +174,14 @@ TEST_F(PrivacyTest, NothingSharedWithoutConsent) {
 TEST_F(PrivacyTest, OnlyTheMarketingRoleExports) {
   std::string ann = Create("ann@example.com", "+1 514 555 0131", "Ann Oui");
   ASSERT_EQ(SetConsent(cashier_, ann, "marketing_email", true, "web").status, 200);
-  for (const std::string* token :
-       {&cashier_, &pos_, &support_, &privacy_officer_, &admin_}) {
+  for (const std::string* token : {&cashier_, &pos_, &support_, &privacy_officer_, &admin_}) {
     Response r = MarketingExport(*token, "marketing_email");
     EXPECT_EQ(r.status, 403) << r.text;
     EXPECT_EQ(r.Code(), "forbidden");
     EXPECT_EQ(r.text.find("ann@"), std::string::npos);
   }
   EXPECT_EQ(MarketingExport("", "marketing_email").status, 401);
-  EXPECT_EQ(MarketingExport(marketing_, "share_with_partners").Code(),
-            "purpose_not_exportable");
+  EXPECT_EQ(MarketingExport(marketing_, "share_with_partners").Code(), "purpose_not_exportable");
   EXPECT_EQ(MarketingExport(marketing_, "newsletter").Code(), "purpose_unknown");
   // And marketing records no consent.
   EXPECT_EQ(SetConsent(marketing_, ann, "marketing_email", true, "web").status, 403);
@@ -195,8 +191,7 @@ TEST_F(PrivacyTest, ConsentWritesAreValidated) {
   std::string ann = Create("ann@example.com", "+1 514 555 0131", "Ann Oui");
   EXPECT_EQ(SetConsent(pos_, ann, "newsletter", true, "pos").Code(), "purpose_unknown");
   EXPECT_EQ(SetConsent(pos_, ann, "marketing_email", true, "fax").Code(), "channel_invalid");
-  EXPECT_EQ(SetConsent(pos_, "cus_" + std::string(32, 'a'), "marketing_email", true, "pos")
-                .status,
+  EXPECT_EQ(SetConsent(pos_, "cus_" + std::string(32, 'a'), "marketing_email", true, "pos").status,
             404);
   Response no_notice = c().Send("PUT", Customer(ann, "/consents/marketing_email"),
                                 {{"Authorization", "Bearer " + pos_}},
@@ -223,8 +218,7 @@ TEST_F(PrivacyTest, DataDestroyedWhenNoLongerNeeded) {
   Response seen = c().Post(Customer(stale[2], "/seen"), pos_, Json::object());
   ASSERT_EQ(seen.status, 204) << seen.text;
   EXPECT_EQ(c().Post(Customer(stale[2], "/seen"), marketing_, Json::object()).status, 403);
-  EXPECT_EQ(c().Post(Customer("cus_" + std::string(32, 'b'), "/seen"), pos_, Json::object())
-                .status,
+  EXPECT_EQ(c().Post(Customer("cus_" + std::string(32, 'b'), "/seen"), pos_, Json::object()).status,
             404);
   std::optional<store::CustomerRow> doomed = RawRow(stale[0]);
   ASSERT_TRUE(doomed.has_value());
@@ -250,16 +244,16 @@ TEST_F(PrivacyTest, DataDestroyedWhenNoLongerNeeded) {
     ASSERT_EQ(r.status, 200);
     EXPECT_TRUE(r.body["matches"].empty()) << email;
   }
-  EXPECT_EQ(c().Post(Customer(stale[0], "/verify"), privacy_officer_,
-                     {{"email", "old1@example.com"}})
-                .status,
-            404);
+  EXPECT_EQ(
+      c().Post(Customer(stale[0], "/verify"), privacy_officer_, {{"email", "old1@example.com"}})
+          .status,
+      404);
   EXPECT_EQ(c().Post(Customer(stale[0], "/reveal"), privacy_officer_,
                      {{"fields", Json::array({"email"})}, {"reason", "check"}})
                 .status,
             404);
-  Response kept = c().Post("/v1/customers/search", privacy_officer_,
-                           {{"email", "old3@example.com"}});
+  Response kept =
+      c().Post("/v1/customers/search", privacy_officer_, {{"email", "old3@example.com"}});
   EXPECT_EQ(kept.body["matches"].size(), 1u) << "a customer seen today was erased";
 
   // Gone from the disk while the server runs: the file and the WAL hold no
@@ -309,7 +303,8 @@ TEST_F(PrivacyTest, ErasureReceiptVerifiesAgainstTheChain) {
     if (std::string(member) == "id") forged["id"] = bob;
     if (std::string(member) == "actor") forged["actor"] = "employee:cashier1";
     if (std::string(member) == "audit_seq") forged["audit_seq"] = 1;
-    if (std::string(member) == "erased_at") forged["erased_at"] = receipt["erased_at"].get<int64_t>() + 1;
+    if (std::string(member) == "erased_at")
+      forged["erased_at"] = receipt["erased_at"].get<int64_t>() + 1;
     if (std::string(member) == "audit_mac") forged["audit_mac"] = std::string(64, '0');
     Response r = c().Post("/v1/audit/receipts/verify", privacy_officer_, forged);
     ASSERT_EQ(r.status, 200) << r.text;
@@ -359,10 +354,8 @@ TEST_F(PrivacyTest, AccessRequestListsEveryAccess) {
               200);
     ASSERT_EQ(c().Post(Customer(id, "/seen"), pos_, Json::object()).status, 204);
   }
-  ASSERT_EQ(c().Post("/v1/customers/search", cashier_, {{"email", "ann@example.com"}}).status,
-            200);
-  ASSERT_EQ(c().Post(Customer(ann, "/verify"), cashier_, {{"phone", "5145550131"}}).status,
-            200);
+  ASSERT_EQ(c().Post("/v1/customers/search", cashier_, {{"email", "ann@example.com"}}).status, 200);
+  ASSERT_EQ(c().Post(Customer(ann, "/verify"), cashier_, {{"phone", "5145550131"}}).status, 200);
   ASSERT_EQ(c().Patch(Customer(ann), support_, {{"name", "Ann Oui-Non"}}).status, 200);
 
   EXPECT_EQ(c().Post(Customer(ann, "/export"), support_, {{"reason", "asked"}}).status, 403);
@@ -393,9 +386,9 @@ TEST_F(PrivacyTest, AccessRequestListsEveryAccess) {
     actions.insert(a["action"].get<std::string>());
   }
   EXPECT_EQ(listed, expected);
-  for (const char* action : {"customer.create", "consent.write", "customer.read",
-                             "customer.reveal", "customer.seen", "customer.search",
-                             "customer.verify", "customer.update", "customer.export"}) {
+  for (const char* action :
+       {"customer.create", "consent.write", "customer.read", "customer.reveal", "customer.seen",
+        "customer.search", "customer.verify", "customer.update", "customer.export"}) {
     EXPECT_GE(actions.count(action), 1u) << action;
   }
   const Json& last = out.body["accesses"].back();
@@ -404,8 +397,8 @@ TEST_F(PrivacyTest, AccessRequestListsEveryAccess) {
   EXPECT_EQ(last["reason"], "access request by letter, 2026-11-03");
 
   // Nothing about Bob.
-  for (const std::string& other : {bob, std::string("bob@example.com"),
-                                   std::string("+15145550132"), std::string("Bob Non")}) {
+  for (const std::string& other :
+       {bob, std::string("bob@example.com"), std::string("+15145550132"), std::string("Bob Non")}) {
     EXPECT_EQ(out.text.find(other), std::string::npos) << other;
   }
   // And no plaintext in the server's log.

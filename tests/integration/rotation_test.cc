@@ -15,16 +15,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <regex>
-#include <condition_variable>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,9 +34,9 @@
 #include "service/vault.h"
 #include "store/key_tables.h"
 #include "store/vault_tables.h"
-#include "support/test_server.h"
 #include "support/child_process.h"
 #include "support/real_vault.h"
+#include "support/test_server.h"
 #include "support/test_vault.h"
 
 extern char** environ;
@@ -92,8 +92,8 @@ std::vector<std::string> Seed(service::CustomerService& customers, int n) {
   }
   for (auto& th : threads) th.join();
   double secs = Millis(SteadyClock::now() - start) / 1000;
-  std::printf("[ figures  ] seeded %d customers in %.2f s (%.0f creates/s, %d threads)\n", n,
-              secs, n / secs, kSeedThreads);
+  std::printf("[ figures  ] seeded %d customers in %.2f s (%.0f creates/s, %d threads)\n", n, secs,
+              n / secs, kSeedThreads);
   EXPECT_EQ(failures.load(), 0);
   return ids;
 }
@@ -296,10 +296,10 @@ class Load {
   std::atomic<bool> stop_{false};
   std::atomic<int> misses_{0};
   std::mutex mu_;
-  std::vector<std::string> failures_;         // GUARDED_BY(mu_)
-  int requests_[kPhases] = {};                // GUARDED_BY(mu_)
-  std::vector<double> lookup_ms_[kPhases];    // GUARDED_BY(mu_)
-  std::vector<std::string> created_[kPhases]; // GUARDED_BY(mu_)
+  std::vector<std::string> failures_;          // GUARDED_BY(mu_)
+  int requests_[kPhases] = {};                 // GUARDED_BY(mu_)
+  std::vector<double> lookup_ms_[kPhases];     // GUARDED_BY(mu_)
+  std::vector<std::string> created_[kPhases];  // GUARDED_BY(mu_)
 };
 
 int64_t RecordsOf(const Json& keys, uint32_t id) {
@@ -404,8 +404,8 @@ TEST(RotationTest, DataAndIndexRotationUnderLiveTrafficMissNothing) {
   EXPECT_EQ(StateOf(keys.body, new_index), "active");
 
   // Records created during each job are under its new key.
-  for (auto [phase, key, is_data] : {std::tuple{kDataRotation, new_data, true},
-                                     std::tuple{kIndexRotation, new_index, false}}) {
+  for (auto [phase, key, is_data] :
+       {std::tuple{kDataRotation, new_data, true}, std::tuple{kIndexRotation, new_index, false}}) {
     for (const auto& id : load.created(phase)) {
       std::optional<store::CustomerRow> row;
       ASSERT_TRUE(server.store()
@@ -426,17 +426,19 @@ TEST(RotationTest, DataAndIndexRotationUnderLiveTrafficMissNothing) {
   for (auto [name, p] : {std::pair{"data", &data}, std::pair{"index", &index}}) {
     double ms = static_cast<double>(p->value("finished_at", int64_t{0}) -
                                     p->value("started_at", int64_t{0}));
-    std::printf("[ figures  ] %s rotation: %lld records in %.0f ms = %.0f records/s "
-                "(API rate_per_second %.0f; paced by a %d ms pause per batch)\n",
-                name, static_cast<long long>(p->value("done", int64_t{0})), ms,
-                ms > 0 ? p->value("done", 0.0) * 1000.0 / ms : 0.0,
-                p->value("rate_per_second", 0.0), kRotationPauseMs);
+    std::printf(
+        "[ figures  ] %s rotation: %lld records in %.0f ms = %.0f records/s "
+        "(API rate_per_second %.0f; paced by a %d ms pause per batch)\n",
+        name, static_cast<long long>(p->value("done", int64_t{0})), ms,
+        ms > 0 ? p->value("done", 0.0) * 1000.0 / ms : 0.0, p->value("rate_per_second", 0.0),
+        kRotationPauseMs);
   }
   for (int p : {kBefore, kDataRotation, kIndexRotation}) {
     Percentiles l = load.lookups(p);
-    std::printf("[ figures  ] search latency %-22s n=%-5zu p50 %6.2f ms  p99 %6.2f ms "
-                "(%d requests of all kinds; created %zu)\n",
-                kPhaseNames[p], l.n, l.p50, l.p99, load.requests(p), load.created(p).size());
+    std::printf(
+        "[ figures  ] search latency %-22s n=%-5zu p50 %6.2f ms  p99 %6.2f ms "
+        "(%d requests of all kinds; created %zu)\n",
+        kPhaseNames[p], l.n, l.p50, l.p99, load.requests(p), load.created(p).size());
   }
   std::printf("[ figures  ] machine: %u hardware threads\n", std::thread::hardware_concurrency());
 }
@@ -489,8 +491,8 @@ TEST_F(RealServerRotationTest, SigkillMidRotationResumesAfterRestartAndEveryReco
   ASSERT_EQ(ids.size(), static_cast<size_t>(kRecords));
   ASSERT_GT(StartServer(), 0);
 
-  auto watcher = store::Database::Open(service::DatabasePathIn(data_dir_),
-                                       store::Database::Mode::kReadOnly);
+  auto watcher =
+      store::Database::Open(service::DatabasePathIn(data_dir_), store::Database::Mode::kReadOnly);
   ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
   auto started = client_->Post("/v1/admin/keys/rotate", admin_token_, {{"purpose", "data"}});
   ASSERT_EQ(started.status, 202) << started.text;
@@ -586,11 +588,11 @@ TEST_F(RealServerRotationTest, CliWatchOnAPipePrintsPlainLinesUntilDone) {
     lines.push_back(out.substr(pos, nl - pos));
     pos = nl + 1;
   }
-  std::regex line("index key rotation (running|done): [0-9]+/[0-9]+ done, [0-9]+ records/s, "
-                  "ETA [0-9]+ s");
+  std::regex line(
+      "index key rotation (running|done): [0-9]+/[0-9]+ done, [0-9]+ records/s, "
+      "ETA [0-9]+ s");
   for (const auto& l : lines) EXPECT_TRUE(std::regex_match(l, line)) << "line: " << l;
-  EXPECT_TRUE(lines.back().starts_with("index key rotation done: 3000/3000 done"))
-      << lines.back();
+  EXPECT_TRUE(lines.back().starts_with("index key rotation done: 3000/3000 done")) << lines.back();
 
   // `keys status` afterwards reports the finished job once.
   code = RunCli({"keys", "status", "--server", "https://127.0.0.1:" + std::to_string(port),

@@ -133,8 +133,8 @@ TEST_F(ServerStartupTest, ServesHealthzAndStopsOnSigterm) {
   InitVaultAndCert();
   WriteConfig();
   ChildProcess server({server_, "--config", config_});
-  auto port_text = server.WaitForOutput(
-      std::regex("listening on https://127\\.0\\.0\\.1:([0-9]+)"), std::chrono::seconds(20));
+  auto port_text = server.WaitForOutput(std::regex("listening on https://127\\.0\\.0\\.1:([0-9]+)"),
+                                        std::chrono::seconds(20));
   ASSERT_TRUE(port_text.has_value()) << "no listening line; output: " << server.Output();
   int port = std::stoi(*port_text);
   ASSERT_GT(port, 0);
@@ -200,8 +200,7 @@ TEST_F(ServerStartupTest, RefusesToStartWithAWrongKey) {
   WriteConfig();
   ASSERT_EQ(::unlink(key_file_.c_str()), 0);
   ASSERT_TRUE(
-      crypto::WriteRootKeyFile(key_file_, crypto::SecretBytes::Random(crypto::kRootKeySize))
-          .ok());
+      crypto::WriteRootKeyFile(key_file_, crypto::SecretBytes::Random(crypto::kRootKeySize)).ok());
   std::string out;
   int code = StartRefused(server_, config_, &out);
   EXPECT_NE(code, 0);

@@ -75,20 +75,20 @@ TEST(TokenTest, WrongSecretUnknownIdAndMalformedAllGetTheSame401) {
       "Bearer " + WithWrongSecret(token),
       "Bearer " + WithUnknownId(token),
       "Bearer " + token.substr(0, token.size() - 1),  // one character short
-      "Bearer " + token + "x",                         // one too many
+      "Bearer " + token + "x",                        // one too many
       "Bearer",
       "Bearer ",
       "Basic xyz",
       "Basic " + token,
       "Bearer cvk_short",
       "Bearer cvk_" + std::string(16, 'g') + "_" + std::string(43, 'A'),  // id not hex
-      token,  // no scheme at all
+      token,                                                              // no scheme at all
   };
   for (const std::string& header : bad) {
     SCOPED_TRACE(header);
     ExpectRefused(GetWithAuthorization(server, kProbePath, header), "invalid_token", &detail);
-    ExpectRefused(GetWithAuthorization(server, "/v1/customers/cus_0123", header),
-                  "invalid_token", &detail);
+    ExpectRefused(GetWithAuthorization(server, "/v1/customers/cus_0123", header), "invalid_token",
+                  &detail);
   }
   // The real token still works: nothing above locked it out.
   EXPECT_EQ(server.client().Get(kProbePath, token).status, 200);
@@ -214,8 +214,8 @@ TEST(TokenTest, RefusalsAreAuditedWithoutTheToken) {
   EXPECT_EQ(rows[1].request_id, missing.Header("X-Request-Id"));
   std::string secret = token.substr(21);
   for (const auto& row : rows) {
-    for (const std::string* s : {&row.principal, &row.detail, &row.record_id, &row.fields,
-                                 &row.reason, &row.client}) {
+    for (const std::string* s :
+         {&row.principal, &row.detail, &row.record_id, &row.fields, &row.reason, &row.client}) {
       EXPECT_EQ(s->find(secret), std::string::npos);
       EXPECT_EQ(s->find("x@y.example"), std::string::npos);
     }

@@ -14,9 +14,7 @@ TEST(MaskingTest, MasksEmailToFirstCharactersAndTld) {
   EXPECT_EQ(MaskEmail("jane.doe@example.com"), "j•••@e•••.com");
 }
 
-TEST(MaskingTest, MasksShortLocalPartAndDomain) {
-  EXPECT_EQ(MaskEmail("a@b.co"), "a•••@b•••.co");
-}
+TEST(MaskingTest, MasksShortLocalPartAndDomain) { EXPECT_EQ(MaskEmail("a@b.co"), "a•••@b•••.co"); }
 
 TEST(MaskingTest, MasksSubdomainsDownToFirstLabelAndTld) {
   EXPECT_EQ(MaskEmail("x@mail.example.co.uk"), "x•••@m•••.uk");
@@ -24,15 +22,13 @@ TEST(MaskingTest, MasksSubdomainsDownToFirstLabelAndTld) {
 }
 
 TEST(MaskingTest, EmailMaskDoesNotRevealLengths) {
-  EXPECT_EQ(MaskEmail("j@e.com"),
-            MaskEmail("jacqueline.verylong@enterprise.com"));
+  EXPECT_EQ(MaskEmail("j@e.com"), MaskEmail("jacqueline.verylong@enterprise.com"));
 }
 
 TEST(MaskingTest, MalformedEmailMasksCompletely) {
   for (std::string input :
-       {std::string(""), std::string("jane.doe"), std::string("@example.com"),
-        std::string("jane@"), std::string("jane@example"),
-        std::string("jane@.com"), std::string("jane@example."),
+       {std::string(""), std::string("jane.doe"), std::string("@example.com"), std::string("jane@"),
+        std::string("jane@example"), std::string("jane@.com"), std::string("jane@example."),
         std::string("jane@doe@example.com"), std::string("jane doe@x.com"),
         std::string("jäne@example.com"), std::string("jane@example.com\n")}) {
     EXPECT_EQ(MaskEmail(input), "•••") << input;

@@ -25,8 +25,8 @@ std::string ShippedPolicyPath() {
   if (const char* dir = std::getenv("VAULT_SOURCE_DIR"); dir != nullptr) {
     return std::string(dir) + "/config/policy.toml";
   }
-  for (const char* candidate : {"config/policy.toml", "../config/policy.toml",
-                                "../../config/policy.toml"}) {
+  for (const char* candidate :
+       {"config/policy.toml", "../config/policy.toml", "../../config/policy.toml"}) {
     if (std::filesystem::exists(candidate)) {
       return candidate;
     }
@@ -53,8 +53,7 @@ void ExpectErrorAt(std::string_view text, int line, std::string_view what) {
   ASSERT_FALSE(policy.ok()) << "accepted:\n" << text;
   EXPECT_EQ(policy.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(policy.status().reason(), "policy_invalid");
-  EXPECT_THAT(policy.status().message(),
-              StartsWith("test.toml:" + std::to_string(line) + ": "));
+  EXPECT_THAT(policy.status().message(), StartsWith("test.toml:" + std::to_string(line) + ": "));
   EXPECT_THAT(policy.status().message(), HasSubstr(std::string(what)));
 }
 
@@ -76,8 +75,7 @@ TEST(PolicyNamesTest, EveryNameRoundTrips) {
   for (Level level : kAllLevels) {
     EXPECT_EQ(ParseLevel(LevelName(level)), level) << LevelName(level);
   }
-  EXPECT_EQ(ActionName(Action::kAdminServiceAccounts),
-            "admin.service_accounts");
+  EXPECT_EQ(ActionName(Action::kAdminServiceAccounts), "admin.service_accounts");
   EXPECT_EQ(ActionName(Action::kConsentWrite), "consent.write");
   EXPECT_EQ(FieldName(Field::kPhone), "phone");
   EXPECT_EQ(LevelName(Level::kMasked), "masked");
@@ -99,8 +97,8 @@ TEST(PolicyNamesTest, LevelsAreOrdered) {
 
 TEST_F(ShippedPolicyTest, LoadsWithEveryDocumentedRole) {
   const Policy& policy = *policy_;
-  EXPECT_EQ(policy.RoleNames(), (Roles{"admin", "cashier", "marketing", "pos",
-                                       "privacy_officer", "support"}));
+  EXPECT_EQ(policy.RoleNames(),
+            (Roles{"admin", "cashier", "marketing", "pos", "privacy_officer", "support"}));
 }
 
 TEST_F(ShippedPolicyTest, CashierSeesMaskedAndCannotReveal) {
@@ -125,15 +123,13 @@ TEST_F(ShippedPolicyTest, AdminSeesNoPiiAndDoesNoCustomerWork) {
   const Policy& policy = *policy_;
   const Roles admin = {"admin"};
   for (Field field : kAllFields) {
-    EXPECT_EQ(policy.FieldLevel(admin, field), Level::kNone)
-        << FieldName(field);
+    EXPECT_EQ(policy.FieldLevel(admin, field), Level::kNone) << FieldName(field);
   }
   for (Action action : kAllActions) {
     const bool customer_data = ActionName(action).starts_with("customer.") ||
                                action == Action::kMarketingExport ||
                                action == Action::kConsentWrite;
-    EXPECT_EQ(policy.Allows(admin, action), !customer_data)
-        << ActionName(action);
+    EXPECT_EQ(policy.Allows(admin, action), !customer_data) << ActionName(action);
   }
   EXPECT_EQ(policy.RevealQuotaPerHour(admin), 0);
 }
@@ -141,9 +137,8 @@ TEST_F(ShippedPolicyTest, AdminSeesNoPiiAndDoesNoCustomerWork) {
 TEST_F(ShippedPolicyTest, OnlyAdminHoldsAdminActions) {
   const Policy& policy = *policy_;
   for (const std::string& role : policy.RoleNames()) {
-    for (Action action :
-         {Action::kAdminEmployees, Action::kAdminServiceAccounts,
-          Action::kAdminTokens, Action::kAdminKeys}) {
+    for (Action action : {Action::kAdminEmployees, Action::kAdminServiceAccounts,
+                          Action::kAdminTokens, Action::kAdminKeys}) {
       EXPECT_EQ(policy.Allows(Roles{role}, action), role == "admin")
           << role << " " << ActionName(action);
     }
@@ -175,9 +170,8 @@ TEST_F(ShippedPolicyTest, OtherRolesMatchTheirDescription) {
   }
 
   const Roles officer = {"privacy_officer"};
-  for (Action action :
-       {Action::kCustomerErase, Action::kCustomerExport, Action::kConsentWrite,
-        Action::kAuditRead, Action::kCustomerReveal}) {
+  for (Action action : {Action::kCustomerErase, Action::kCustomerExport, Action::kConsentWrite,
+                        Action::kAuditRead, Action::kCustomerReveal}) {
     EXPECT_TRUE(policy.Allows(officer, action)) << ActionName(action);
   }
   EXPECT_FALSE(policy.Allows(officer, Action::kAdminKeys));
@@ -190,8 +184,7 @@ TEST_F(ShippedPolicyTest, UnknownRoleGrantsNothing) {
   const Policy& policy = *policy_;
   EXPECT_FALSE(policy.HasRole("root"));
   EXPECT_EQ(policy.Role("root"), nullptr);
-  for (const Roles& roles :
-       {Roles{"root"}, Roles{}, Roles{"Admin"}, Roles{""}}) {
+  for (const Roles& roles : {Roles{"root"}, Roles{}, Roles{"Admin"}, Roles{""}}) {
     for (Action action : kAllActions) {
       EXPECT_FALSE(policy.Allows(roles, action)) << ActionName(action);
     }
@@ -242,8 +235,7 @@ TEST(PolicyTest, MultipleRolesTakeTheMaximum) {
   EXPECT_EQ(policy->RevealQuotaPerHour(bc), 50);
   EXPECT_EQ(policy->LookupsPerMinute(bc), 10);
   // Order does not matter.
-  EXPECT_EQ(policy->FieldLevel(Roles{"b", "a"}, Field::kPhone),
-            Level::kPlaintext);
+  EXPECT_EQ(policy->FieldLevel(Roles{"b", "a"}, Field::kPhone), Level::kPlaintext);
 }
 
 TEST(PolicyTest, AbsentFieldsAreNone) {
@@ -257,14 +249,12 @@ TEST(PolicyTest, AbsentFieldsAreNone) {
   EXPECT_EQ(role->fields.at(Field::kEmail), Level::kMasked);
   EXPECT_EQ(role->fields.at(Field::kPhone), Level::kMatch);
   EXPECT_EQ(role->fields.at(Field::kName), Level::kNone);
-  EXPECT_EQ(role->actions,
-            (std::set<Action>{Action::kCustomerSearch, Action::kCustomerRead}));
+  EXPECT_EQ(role->actions, (std::set<Action>{Action::kCustomerSearch, Action::kCustomerRead}));
   EXPECT_EQ(role->reveal_quota_per_hour, 0);
 }
 
 TEST(PolicyErrorTest, UnknownTopLevelKey) {
-  ExpectErrorAt(std::string("version = 2\n") + kCashier, 1,
-                "unknown top-level key \"version\"");
+  ExpectErrorAt(std::string("version = 2\n") + kCashier, 1, "unknown top-level key \"version\"");
   ExpectErrorAt(std::string(kCashier) + "[rolez.x]\n", 6, "\"rolez\"");
 }
 
@@ -302,22 +292,18 @@ TEST(PolicyErrorTest, UnknownLevel) {
 }
 
 TEST(PolicyErrorTest, WrongTypes) {
-  ExpectErrorAt(
-      std::string(kCashier) + "[roles.x]\nactions = \"customer.read\"\n", 7,
-      "\"actions\" must be an array of strings");
-  ExpectErrorAt(
-      std::string(kCashier) + "[roles.x]\nactions = [\"customer.read\", 3]\n",
-      7, "\"actions\" must be an array of strings");
-  ExpectErrorAt(
-      std::string(kCashier) + "[roles.x]\n\nlookups_per_minute = \"60\"\n", 8,
-      "\"lookups_per_minute\" must be an integer");
-  ExpectErrorAt(
-      std::string(kCashier) + "[roles.x]\nreveal_quota_per_hour = 1.5\n", 7,
-      "\"reveal_quota_per_hour\" must be an integer");
+  ExpectErrorAt(std::string(kCashier) + "[roles.x]\nactions = \"customer.read\"\n", 7,
+                "\"actions\" must be an array of strings");
+  ExpectErrorAt(std::string(kCashier) + "[roles.x]\nactions = [\"customer.read\", 3]\n", 7,
+                "\"actions\" must be an array of strings");
+  ExpectErrorAt(std::string(kCashier) + "[roles.x]\n\nlookups_per_minute = \"60\"\n", 8,
+                "\"lookups_per_minute\" must be an integer");
+  ExpectErrorAt(std::string(kCashier) + "[roles.x]\nreveal_quota_per_hour = 1.5\n", 7,
+                "\"reveal_quota_per_hour\" must be an integer");
   ExpectErrorAt(std::string(kCashier) + "[roles.x]\nfields = \"masked\"\n", 7,
                 "\"fields\" must be a table");
-  ExpectErrorAt(std::string(kCashier) + "[roles.x]\nfields = { email = 2 }\n",
-                7, "field \"email\" must be a level string");
+  ExpectErrorAt(std::string(kCashier) + "[roles.x]\nfields = { email = 2 }\n", 7,
+                "field \"email\" must be a level string");
   ExpectErrorAt(std::string(kCashier) + "[roles.x]\ndescription = true\n", 7,
                 "\"description\" must be a string");
   ExpectErrorAt("roles = 3\n", 1, "\"roles\" must be a table");
@@ -325,8 +311,7 @@ TEST(PolicyErrorTest, WrongTypes) {
 }
 
 TEST(PolicyErrorTest, NegativeOrHugeNumbers) {
-  ExpectErrorAt(std::string(kCashier) + "reveal_quota_per_hour = -1\n", 6,
-                "must not be negative");
+  ExpectErrorAt(std::string(kCashier) + "reveal_quota_per_hour = -1\n", 6, "must not be negative");
   ExpectErrorAt(
       "[roles.cashier]\n"
       "actions = [\"customer.search\"]\n"

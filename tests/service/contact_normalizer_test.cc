@@ -47,8 +47,8 @@ TEST(ContactNormalizerTest, AcceptsPracticalEmails) {
 TEST(ContactNormalizerTest, RejectsInvalidEmails) {
   const std::string local64(64, 'a');
   const std::string label63(63, 'b');
-  const std::string long_domain = label63 + "." + label63 + "." + label63 +
-                                  "." + std::string(54, 'c') + ".com";
+  const std::string long_domain =
+      label63 + "." + label63 + "." + label63 + "." + std::string(54, 'c') + ".com";
   ASSERT_EQ(("jane@" + long_domain).size(), 255u);
   for (std::string input : {
            std::string(""),
@@ -106,8 +106,7 @@ TEST(ContactNormalizerTest, EmailLengthLimitsAreInclusive) {
 
   // 254 characters exactly: "a@" + 248-character domain + ".com".
   const std::string label63(63, 'b');
-  const std::string domain =
-      label63 + "." + label63 + "." + label63 + "." + std::string(56, 'c');
+  const std::string domain = label63 + "." + label63 + "." + label63 + "." + std::string(56, 'c');
   const std::string email254 = "a@" + domain + ".com";
   ASSERT_EQ(email254.size(), 254u);
   EXPECT_TRUE(NormalizeEmail(email254).ok());
@@ -115,9 +114,8 @@ TEST(ContactNormalizerTest, EmailLengthLimitsAreInclusive) {
 }
 
 TEST(ContactNormalizerTest, RejectsNonAsciiEmailAndSaysSo) {
-  for (std::string_view input :
-       {"jöhn@example.com", "john@exämple.com", "john@пример.рф",
-        "john\xC2\xA0@example.com", "john@example.com\xFF"}) {
+  for (std::string_view input : {"jöhn@example.com", "john@exämple.com", "john@пример.рф",
+                                 "john\xC2\xA0@example.com", "john@example.com\xFF"}) {
     StatusOr<std::string> email = NormalizeEmail(input);
     ASSERT_FALSE(email.ok()) << input;
     EXPECT_EQ(email.status().reason(), "email_invalid");
@@ -134,8 +132,7 @@ TEST(ContactNormalizerTest, EmailErrorNeverContainsInput) {
     EXPECT_EQ(email.status().message().find("secret"), std::string::npos);
     EXPECT_EQ(email.status().message().find("person"), std::string::npos);
     EXPECT_EQ(email.status().ToString().find("secret"), std::string::npos);
-    EXPECT_THAT(email.status().message(),
-                ::testing::StartsWith("email is not a valid address"));
+    EXPECT_THAT(email.status().message(), ::testing::StartsWith("email is not a valid address"));
   }
 }
 
@@ -143,8 +140,8 @@ TEST(ContactNormalizerTest, EmailErrorNeverContainsInput) {
 
 TEST(ContactNormalizerTest, NormalizesNanpPhoneToE164) {
   for (std::string_view input :
-       {"(514) 555-0199", "+1 514-555-0199", "+15145550199", "514.555.0199",
-        "1-514-555-0199", "  514 555 0199\n", "011 1 514 555 0199"}) {
+       {"(514) 555-0199", "+1 514-555-0199", "+15145550199", "514.555.0199", "1-514-555-0199",
+        "  514 555 0199\n", "011 1 514 555 0199"}) {
     StatusOr<std::string> phone = NormalizePhone(input, "CA");
     ASSERT_TRUE(phone.ok()) << input << ": " << phone.status().ToString();
     EXPECT_EQ(*phone, "+15145550199") << input;
@@ -231,8 +228,8 @@ TEST(ContactNormalizerTest, PhoneLengthLimitIsSixtyFourCharacters) {
 }
 
 TEST(ContactNormalizerTest, PhoneErrorNeverContainsInput) {
-  for (std::string_view input : {"514 555 019", "5145550", "+999 8675309",
-                                 "867-5309 abc", "867-5309 ext. 42"}) {
+  for (std::string_view input :
+       {"514 555 019", "5145550", "+999 8675309", "867-5309 abc", "867-5309 ext. 42"}) {
     StatusOr<std::string> phone = NormalizePhone(input, "CA");
     ASSERT_FALSE(phone.ok()) << input;
     EXPECT_EQ(phone.status().message(), "phone is not a valid phone number");

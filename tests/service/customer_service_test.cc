@@ -28,8 +28,7 @@ using vault::testing::TestVault;
 constexpr char kCopyEmailCtSql[] =
     "UPDATE customers SET email_ct = (SELECT email_ct FROM customers WHERE id = ?) "
     "WHERE id = ?";
-constexpr char kEmailCtIntoNameSql[] =
-    "UPDATE customers SET name_ct = email_ct WHERE id = ?";
+constexpr char kEmailCtIntoNameSql[] = "UPDATE customers SET name_ct = email_ct WHERE id = ?";
 constexpr char kTransplantSql[] =
     "UPDATE customers SET (dek, dek_key_id, email_ct, phone_ct, name_ct) = "
     "(SELECT dek, dek_key_id, email_ct, phone_ct, name_ct FROM customers WHERE id = ?) "
@@ -65,8 +64,7 @@ std::vector<std::string> Ids(const StatusOr<std::vector<Customer>>& found) {
 
 // Runs one statement with up to two text parameters in the writer, as an
 // attacker with write access to the file would.
-void Tamper(TestVault& v, const char* sql, const std::string& a,
-            const std::string& b = "") {
+void Tamper(TestVault& v, const char* sql, const std::string& a, const std::string& b = "") {
   Status st = v.store().Write([&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(store::Statement stmt, db.Prepare(sql));
     stmt.BindText(1, a);
@@ -120,8 +118,7 @@ class CustomerServiceTest : public ::testing::Test {
 // --- Create and read ---
 
 TEST_F(CustomerServiceTest, CreateGetRoundTripNormalizes) {
-  auto created = svc().Create(Input(" Alice@Example.COM", "(514) 555-0199",
-                                    "  Alice   Tremblay "));
+  auto created = svc().Create(Input(" Alice@Example.COM", "(514) 555-0199", "  Alice   Tremblay "));
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_TRUE(IsCustomerId(created->id));
   EXPECT_EQ(created->email, "alice@example.com");
@@ -167,8 +164,7 @@ TEST_F(CustomerServiceTest, GetDecryptsOnlyTheFieldsAsked) {
 
 TEST_F(CustomerServiceTest, GetUnknownOrMalformedIdIsNotFound) {
   for (const std::string& id :
-       {NewCustomerId(), std::string("cus_nothex"), std::string(""),
-        std::string("' OR 1=1 --")}) {
+       {NewCustomerId(), std::string("cus_nothex"), std::string(""), std::string("' OR 1=1 --")}) {
     auto got = svc().Get(id);
     EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << id;
     EXPECT_EQ(got.status().reason(), "customer_not_found");
@@ -222,8 +218,7 @@ TEST_F(CustomerServiceTest, InvalidInputIsRefusedNamingTheField) {
       {Input("ok@example.com", "+1 514 555 01"), "phone_invalid", "phone"},
       {Input("ok@example.com", std::nullopt, "bad\x01name"), "name_invalid", "name"},
       {Input("ok@example.com", std::nullopt, "   "), "name_invalid", "name"},
-      {Input("ok@example.com", std::nullopt, std::string(201, 'x')), "name_invalid",
-       "name"},
+      {Input("ok@example.com", std::nullopt, std::string(201, 'x')), "name_invalid", "name"},
   };
   for (const Case& c : cases) {
     auto created = svc().Create(c.input);
@@ -294,8 +289,7 @@ TEST_F(CustomerServiceTest, TouchMovesLastSeenOnlyPastTheResolution) {
 
 TEST_F(CustomerServiceTest, UpdateChangesEmail) {
   Customer c = MustCreate(Input("old@example.com", "+1 514 555 0100", "Name"));
-  auto updated = svc().Update(c.id, CustomerPatch{" New@Example.com", std::nullopt,
-                                                  std::nullopt});
+  auto updated = svc().Update(c.id, CustomerPatch{" New@Example.com", std::nullopt, std::nullopt});
   ASSERT_TRUE(updated.ok()) << updated.status().ToString();
   EXPECT_EQ(updated->email, "new@example.com");
   EXPECT_EQ(updated->phone, "+15145550100");
@@ -424,11 +418,8 @@ TEST_F(CustomerServiceTest, VerifyMatchesByBlindIndex) {
 
   EXPECT_EQ(svc().Verify(c.id, ContactField::kName, "x").status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(svc().Verify(c.id, ContactField::kEmail, "bad").status().reason(),
-            "email_invalid");
-  EXPECT_EQ(svc().Verify(NewCustomerId(), ContactField::kEmail, "a@example.com")
-                .status()
-                .code(),
+  EXPECT_EQ(svc().Verify(c.id, ContactField::kEmail, "bad").status().reason(), "email_invalid");
+  EXPECT_EQ(svc().Verify(NewCustomerId(), ContactField::kEmail, "a@example.com").status().code(),
             StatusCode::kNotFound);
 }
 
@@ -500,9 +491,9 @@ TEST_F(CustomerServiceTest, FailingHookRollsBackCreate) {
 
 TEST_F(CustomerServiceTest, FailingHookRollsBackUpdate) {
   Customer c = MustCreate(Input("a@example.com", "+1 514 555 0100", "Name"));
-  auto updated = svc().Update(
-      c.id, CustomerPatch{"b@example.com", "", "Other"},
-      [](store::Database&, const std::string&) { return Unavailable("no audit"); });
+  auto updated =
+      svc().Update(c.id, CustomerPatch{"b@example.com", "", "Other"},
+                   [](store::Database&, const std::string&) { return Unavailable("no audit"); });
   EXPECT_EQ(updated.status().code(), StatusCode::kUnavailable);
   auto got = svc().Get(c.id);
   ASSERT_TRUE(got.ok());
@@ -545,8 +536,7 @@ TEST_F(CustomerServiceTest, CiphertextCopiedToAnotherRecordFailsToDecrypt) {
   EXPECT_EQ(svc().Get(attacker.id, phone_only)->phone, "+15145550101");
   EXPECT_EQ(svc().Get(victim.id)->email, "victim@example.com");
   // Search results that include the tampered row fail rather than leak.
-  EXPECT_EQ(svc().FindByEmail("attacker@example.com").status().code(),
-            StatusCode::kDataLoss);
+  EXPECT_EQ(svc().FindByEmail("attacker@example.com").status().code(), StatusCode::kDataLoss);
 }
 
 TEST_F(CustomerServiceTest, CiphertextMovedToAnotherFieldFailsToDecrypt) {
@@ -602,9 +592,9 @@ TEST_F(CustomerServiceTest, TamperedDataIsStillTamperedAfterReopen) {
 // --- Plaintext never reaches the file ---
 
 struct Person {
-  std::string email;         // as typed, lower-case already
-  std::string phone_input;   // "(514) 555-0142"
-  std::string phone_e164;    // "+15145550142"
+  std::string email;           // as typed, lower-case already
+  std::string phone_input;     // "(514) 555-0142"
+  std::string phone_e164;      // "+15145550142"
   std::string phone_national;  // "5145550142"
   std::string name;
 };
@@ -671,8 +661,8 @@ TEST(CustomerServiceRawFileTest, DatabaseFilesHoldNoPlaintext) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = t; i < kPeople; i += kThreads) {
-        auto c = v->customers->Create(
-            Input(people[i].email, people[i].phone_input, people[i].name));
+        auto c =
+            v->customers->Create(Input(people[i].email, people[i].phone_input, people[i].name));
         if (!c.ok()) {
           failures++;
           continue;
@@ -715,8 +705,7 @@ TEST(CustomerServiceRawFileTest, DatabaseFilesHoldNoPlaintext) {
   std::string main_bytes = ReadFileBytes(db);
   EXPECT_TRUE(vault::testing::Contains(main_bytes, ids[kPeople / 2]));
   EXPECT_EQ(FindPlaintext(main_bytes, people), "") << "in vault.db after close";
-  EXPECT_EQ(FindPlaintext(ReadFileBytes(db + "-wal"), people), "")
-      << "in vault.db-wal after close";
+  EXPECT_EQ(FindPlaintext(ReadFileBytes(db + "-wal"), people), "") << "in vault.db-wal after close";
 }
 
 // Erasing leaves no plaintext and no ciphertext of the record in the file

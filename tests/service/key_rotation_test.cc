@@ -31,8 +31,8 @@
 namespace vault::service {
 namespace {
 
-using ::testing::HasSubstr;
 using crypto::KeyPurpose;
+using ::testing::HasSubstr;
 using vault::testing::MakeTestVault;
 using vault::testing::ReadFileBytes;
 using vault::testing::TestVault;
@@ -50,8 +50,8 @@ CustomerInput Person(int i, bool with_phone = true) {
     // 555-0100..0199 under ten area codes: 1,000 distinct fictional numbers.
     static constexpr const char* kAreaCodes[] = {"514", "438", "450", "416", "647",
                                                  "604", "778", "613", "403", "905"};
-    in.phone = std::string("+1 ") + kAreaCodes[(i / 100) % 10] + " 555 0" +
-               std::to_string(100 + i % 100);
+    in.phone =
+        std::string("+1 ") + kAreaCodes[(i / 100) % 10] + " 555 0" + std::to_string(100 + i % 100);
   }
   in.name = "Quillon Rotor " + std::to_string(i);
   return in;
@@ -131,8 +131,8 @@ class KeyRotationTest : public ::testing::Test {
 
   KeyRotator& NewRotator(RotationOptions options = {}) {
     rotator_.reset();
-    rotator_ = std::make_unique<KeyRotator>(v_->store(), v_->keys(), *v_->open.root,
-                                            *audit_, options);
+    rotator_ =
+        std::make_unique<KeyRotator>(v_->store(), v_->keys(), *v_->open.root, *audit_, options);
     return *rotator_;
   }
 
@@ -605,8 +605,7 @@ TEST_F(KeyRotationTest, DestroyRefusesWhileTheKeyIsActiveOrUsedThenShredsItsMate
   EXPECT_EQ(active.code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(active.reason(), "key_in_use");
   EXPECT_THAT(active.message(), HasSubstr("active"));
-  EXPECT_EQ(rotator.Destroy(999, AdminEntry("admin.keys.destroy")).code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(rotator.Destroy(999, AdminEntry("admin.keys.destroy")).code(), StatusCode::kNotFound);
 
   crypto::KeyringHolder stale_keys(OwnCopyOfTheKeyring());
   CustomerService stale(v_->store(), stale_keys, {"CA"});
@@ -636,8 +635,7 @@ TEST_F(KeyRotationTest, DestroyRefusesWhileTheKeyIsActiveOrUsedThenShredsItsMate
   EXPECT_EQ(state, "destroyed");
   EXPECT_TRUE(wrapped_null);
   EXPECT_TRUE(destroyed_at);
-  EXPECT_EQ(rotator.Destroy(old_kek, AdminEntry("admin.keys.destroy")).reason(),
-            "key_destroyed");
+  EXPECT_EQ(rotator.Destroy(old_kek, AdminEntry("admin.keys.destroy")).reason(), "key_destroyed");
   EXPECT_THAT(AuditActions(),
               ::testing::Contains("admin.keys.destroy key:" + std::to_string(old_kek)));
   ExpectEveryoneDecrypts(people);
@@ -681,9 +679,9 @@ TEST_F(KeyRotationTest, RekeyedRootOpensAndTheOldRootNoLonger) {
   // A wrong old key is refused and changes nothing.
   RootKeySource wrong;
   wrong.key_file = v_->dir.path() + "/wrong.key";
-  ASSERT_TRUE(crypto::WriteRootKeyFile(wrong.key_file,
-                                       crypto::SecretBytes::Random(crypto::kRootKeySize))
-                  .ok());
+  ASSERT_TRUE(
+      crypto::WriteRootKeyFile(wrong.key_file, crypto::SecretBytes::Random(crypto::kRootKeySize))
+          .ok());
   Status refused = RekeyRoot(v_->db_path, wrong, new_root);
   EXPECT_EQ(refused.reason(), "root_key_mismatch") << refused.ToString();
   EXPECT_NE(::access(new_root.key_file.c_str(), F_OK), 0);

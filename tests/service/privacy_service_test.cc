@@ -67,8 +67,8 @@ class PrivacyServiceTest : public ::testing::Test {
                                                    CustomerServiceOptions{"CA"}, clock);
     audit_ = std::make_unique<audit::AuditLog>(vault_->store(), vault_->keys(), clock);
     access_ = std::make_unique<AccessService>(*customers_, *policy_, *audit_, clock);
-    privacy_ = std::make_unique<PrivacyService>(*customers_, vault_->store(), *policy_,
-                                                *audit_, std::move(options), clock);
+    privacy_ = std::make_unique<PrivacyService>(*customers_, vault_->store(), *policy_, *audit_,
+                                                std::move(options), clock);
   }
 
   std::string NewCustomer(const std::string& email, const std::optional<std::string>& phone,
@@ -171,8 +171,7 @@ TEST_F(PrivacyServiceTest, ConsentHistoryKeepsEveryGrantAndWithdrawal) {
 TEST_F(PrivacyServiceTest, ConsentLedgerIsAppendOnly) {
   std::string id = NewCustomer("ann@example.com", std::nullopt);
   Consent(id, "marketing_email", true);
-  for (const char* sql : {"UPDATE consent_events SET granted = 0",
-                          "DELETE FROM consent_events"}) {
+  for (const char* sql : {"UPDATE consent_events SET granted = 0", "DELETE FROM consent_events"}) {
     Status st = vault_->store().Write([&](store::Database& db) { return db.Execute(sql); });
     EXPECT_FALSE(st.ok()) << sql;
     EXPECT_THAT(st.message(), HasSubstr("append-only")) << sql;
@@ -185,12 +184,12 @@ TEST_F(PrivacyServiceTest, ConsentRefusesWhatItCannotRecordFaithfully) {
   std::string id = NewCustomer("ann@example.com", std::nullopt);
   auto set = [&](ConsentChange c) { return privacy_->SetConsent(cashier_, meta_, id, c); };
   EXPECT_EQ(set({"newsletter", true, "pos", kNotice}).status().reason(), "purpose_unknown");
-  EXPECT_EQ(set({"marketing_email", true, "fax", kNotice}).status().reason(),
-            "channel_invalid");
+  EXPECT_EQ(set({"marketing_email", true, "fax", kNotice}).status().reason(), "channel_invalid");
   EXPECT_EQ(set({"marketing_email", true, "pos", "notice-1999"}).status().reason(),
             "notice_unknown");
-  EXPECT_EQ(privacy_->SetConsent(cashier_, meta_, "cus_" + std::string(32, '0'),
-                                 {"marketing_email", true, "pos", kNotice})
+  EXPECT_EQ(privacy_
+                ->SetConsent(cashier_, meta_, "cus_" + std::string(32, '0'),
+                             {"marketing_email", true, "pos", kNotice})
                 .status()
                 .code(),
             StatusCode::kNotFound);
@@ -438,10 +437,9 @@ TEST_F(PrivacyServiceTest, AccessRequestListsEveryAccess) {
 
   EXPECT_EQ(privacy_->ExportCustomer(officer_, meta_, id, "  ").status().reason(),
             "reason_required");
-  EXPECT_EQ(privacy_->ExportCustomer(Who("support1", "support"), meta_, id, "asked")
-                .status()
-                .code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      privacy_->ExportCustomer(Who("support1", "support"), meta_, id, "asked").status().code(),
+      StatusCode::kPermissionDenied);
   auto out = privacy_->ExportCustomer(officer_, meta_, id, "customer's access request #12");
   ASSERT_TRUE(out.ok()) << out.status().ToString();
 

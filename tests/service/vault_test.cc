@@ -58,8 +58,7 @@ RootKeySource Passphrase(const std::string& passphrase) {
 
 void ExpectRefused(const StatusOr<OpenVault>& opened, const std::string& reason) {
   ASSERT_FALSE(opened.ok()) << "expected " << reason;
-  EXPECT_EQ(opened.status().code(), StatusCode::kFailedPrecondition)
-      << opened.status().ToString();
+  EXPECT_EQ(opened.status().code(), StatusCode::kFailedPrecondition) << opened.status().ToString();
   EXPECT_EQ(opened.status().reason(), reason) << opened.status().ToString();
   // One line, fit for the server's start-up message.
   EXPECT_EQ(opened.status().message().find('\n'), std::string::npos);
@@ -81,8 +80,8 @@ TEST(VaultTest, InitCreatesPrivateDirAndKeyFile) {
   EXPECT_EQ(text.size(), 65u);
   EXPECT_TRUE(crypto::LoadRootKeyFile(init.root.key_file).ok());
   // The key is not in the database.
-  EXPECT_FALSE(vault::testing::Contains(ReadFileBytes(DatabasePathIn(init.data_dir)),
-                                        text.substr(0, 64)));
+  EXPECT_FALSE(
+      vault::testing::Contains(ReadFileBytes(DatabasePathIn(init.data_dir)), text.substr(0, 64)));
 
   auto opened = OpenVaultAt(DatabasePathIn(init.data_dir), init.root);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -245,8 +244,7 @@ TEST(VaultTest, SchemaNewerThanBinaryIsRefused) {
 TEST(VaultTest, KeyringSurvivesRestart) {
   auto v = MakeTestVault();
   ASSERT_NE(v->customers, nullptr);
-  auto c = v->customers->Create(
-      CustomerInput{"keep@example.com", "+1 514 555 0199", "Keeper"});
+  auto c = v->customers->Create(CustomerInput{"keep@example.com", "+1 514 555 0199", "Keeper"});
   ASSERT_TRUE(c.ok());
   std::vector<crypto::KeyRow> rows_before = v->keys().Get()->rows();
   v->Reopen();

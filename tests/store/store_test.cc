@@ -296,8 +296,8 @@ TEST(StoreTest, ConcurrentWritesAreGroupCommitted) {
   EXPECT_EQ(stats.writes, static_cast<uint64_t>(kThreads * kWrites));
   EXPECT_LT(stats.commits, stats.writes) << "no batching happened";
   EXPECT_EQ(stats.failed_commits, 0u);
-  EXPECT_EQ(std::accumulate(stats.batch_size_buckets.begin(),
-                            stats.batch_size_buckets.end(), uint64_t{0}),
+  EXPECT_EQ(std::accumulate(stats.batch_size_buckets.begin(), stats.batch_size_buckets.end(),
+                            uint64_t{0}),
             stats.commits);
   // Some batch held both a failed and a successful write: the failure was
   // undone inside a transaction that still committed the others.
@@ -338,9 +338,8 @@ TEST(StoreTest, DiskFullInABatchNeverMisreportsOtherWrites) {
           if (!fill) return Status::Ok();
           // Cap the file at its current size, then grow it.
           RETURN_IF_ERROR(db.Execute("PRAGMA max_page_count = 1"));
-          Status st = db.Execute(
-              "INSERT INTO meta (key, value) VALUES ('big." + key +
-              "', randomblob(200000))");
+          Status st = db.Execute("INSERT INTO meta (key, value) VALUES ('big." + key +
+                                 "', randomblob(200000))");
           db.Execute("PRAGMA max_page_count = 1073741823").IgnoreError();
           return st;
         });
@@ -383,8 +382,7 @@ TEST(StoreTest, SingleWritesAreOneCommitEach) {
   ASSERT_NE(store, nullptr);
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(
-        store->Write([&](Database& db) { return SetMeta(db, std::to_string(i), "v"); })
-            .ok());
+        store->Write([&](Database& db) { return SetMeta(db, std::to_string(i), "v"); }).ok());
   }
   StoreStats stats = store->Stats();
   EXPECT_EQ(stats.commits, 3u);
@@ -429,9 +427,8 @@ TEST(StoreTest, DurableWritesWaitForAnFsyncWrittenOnesDoNot) {
   ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "d", "1"); }).ok());
   EXPECT_GT(store->Stats().syncs, syncs) << "a durable write returned before any fsync";
 
-  ASSERT_TRUE(store->Write([](Database& db) { return SetMeta(db, "w", "1"); },
-                           Durability::kWritten)
-                  .ok());
+  ASSERT_TRUE(
+      store->Write([](Database& db) { return SetMeta(db, "w", "1"); }, Durability::kWritten).ok());
   EXPECT_EQ(ReadMeta(*store, "w"), "1");  // committed: a reader sees it
   uint64_t after_written = store->Stats().syncs;
   for (int i = 0; i < 200 && store->Stats().syncs == after_written; ++i) {
@@ -505,8 +502,8 @@ TEST(StoreTest, AFailedFsyncFailsTheStoreClosed) {
   Status st = store->Write([](Database& db) { return SetMeta(db, "after", "1"); });
   EXPECT_EQ(st.reason(), "storage_unavailable") << st.ToString();
   EXPECT_TRUE(store->failed());
-  Status later = store->Write([](Database& db) { return SetMeta(db, "later", "1"); },
-                              Durability::kWritten);
+  Status later =
+      store->Write([](Database& db) { return SetMeta(db, "later", "1"); }, Durability::kWritten);
   EXPECT_EQ(later.reason(), "storage_unavailable") << later.ToString();
   EXPECT_EQ(ReadMeta(*store, "before"), "1");
   EXPECT_EQ(ReadMeta(*store, "later"), std::nullopt);  // never ran
@@ -539,9 +536,9 @@ TEST(StoreTest, TheWalStaysBoundedUnderSteadyWritesAndReads) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < 1500; ++i) {
         std::string key = "k" + std::to_string((w * 1500 + i) % 2000);
-        EXPECT_TRUE(store.Write([&](Database& db) { return SetMeta(db, key, value); },
-                                Durability::kWritten)
-                        .ok());
+        EXPECT_TRUE(
+            store.Write([&](Database& db) { return SetMeta(db, key, value); }, Durability::kWritten)
+                .ok());
       }
     });
   }
@@ -589,14 +586,13 @@ TEST(StoreTest, ALongReadDoesNotStallWritesPastTheRestartSize) {
   double slowest_ms = 0;
   for (int i = 0; i < 400; ++i) {
     auto t0 = std::chrono::steady_clock::now();
-    Status written = store.Write([&](Database& db) {
-      return SetMeta(db, "k" + std::to_string(i % 50), value);
-    });
+    Status written =
+        store.Write([&](Database& db) { return SetMeta(db, "k" + std::to_string(i % 50), value); });
     EXPECT_TRUE(written.ok()) << written.ToString();
     if (!written.ok()) break;
-    slowest_ms = std::max(slowest_ms, std::chrono::duration<double, std::milli>(
-                                          std::chrono::steady_clock::now() - t0)
-                                          .count());
+    slowest_ms = std::max(
+        slowest_ms,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   writes_done = true;
   reader.join();

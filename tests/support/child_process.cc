@@ -18,8 +18,7 @@ constexpr std::chrono::milliseconds kPollInterval(5);
 
 }  // namespace
 
-ChildProcess::ChildProcess(std::vector<std::string> args,
-                           std::chrono::milliseconds stop_grace)
+ChildProcess::ChildProcess(std::vector<std::string> args, std::chrono::milliseconds stop_grace)
     : args_(std::move(args)), stop_grace_(stop_grace) {
   // Everything the child needs is built before fork(): between fork and
   // exec only async-signal-safe calls are allowed.

@@ -50,8 +50,8 @@ void RealVaultTest::InitVault(const std::string& keys_settings) {
 }
 
 int RealVaultTest::StartServer() {
-  server_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{server_bin_, "--config", config_});
+  server_ =
+      std::make_unique<ChildProcess>(std::vector<std::string>{server_bin_, "--config", config_});
   auto port = server_->WaitForOutput(std::regex("listening on https://127\\.0\\.0\\.1:([0-9]+)"),
                                      std::chrono::seconds(30));
   EXPECT_TRUE(port.has_value()) << server_->Output();

@@ -57,8 +57,7 @@ bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
 
 std::string Response::Header(const std::string& name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
                  std::tolower(static_cast<unsigned char>(b));
         })) {
@@ -75,8 +74,7 @@ std::string Response::Code() const {
   return "";
 }
 
-TestClient::TestClient(int port, const std::string& ca_cert_path)
-    : client_("127.0.0.1", port) {
+TestClient::TestClient(int port, const std::string& ca_cert_path) : client_("127.0.0.1", port) {
   client_.set_ca_cert_path(ca_cert_path.c_str());
   client_.enable_server_certificate_verification(true);
   client_.set_connection_timeout(std::chrono::seconds(5));
@@ -140,12 +138,10 @@ Response TestClient::JsonRequest(const std::string& method, const std::string& p
 Response TestClient::Get(const std::string& path, const std::string& token) {
   return JsonRequest("GET", path, token, nullptr);
 }
-Response TestClient::Post(const std::string& path, const std::string& token,
-                          const Json& body) {
+Response TestClient::Post(const std::string& path, const std::string& token, const Json& body) {
   return JsonRequest("POST", path, token, &body);
 }
-Response TestClient::Patch(const std::string& path, const std::string& token,
-                           const Json& body) {
+Response TestClient::Patch(const std::string& path, const std::string& token, const Json& body) {
   return JsonRequest("PATCH", path, token, &body);
 }
 Response TestClient::Delete(const std::string& path, const std::string& token) {
@@ -198,21 +194,19 @@ TestServer::TestServer(const TestServerOptions& options)
   auth_options.password_ops = crypto_pwhash_OPSLIMIT_MIN;
   auth_options.password_mem = crypto_pwhash_MEMLIMIT_MIN;
   audit_ = std::make_unique<audit::AuditLog>(vault_->store(), vault_->keys());
-  auth_ = std::make_unique<auth::AuthService>(
-      vault_->store(), *policy_, auth_options,
-      [this] { return SystemNowMillis() + clock_offset_ms_.load(); });
+  auth_ = std::make_unique<auth::AuthService>(vault_->store(), *policy_, auth_options, [this] {
+    return SystemNowMillis() + clock_offset_ms_.load();
+  });
   access_ = std::make_unique<service::AccessService>(*vault_->customers, *policy_, *audit_);
-  admin_ = std::make_unique<service::AdminService>(*auth_, *policy_, *audit_,
-                                                   vault_->store());
+  admin_ = std::make_unique<service::AdminService>(*auth_, *policy_, *audit_, vault_->store());
   rotator_ = std::make_unique<service::KeyRotator>(vault_->store(), vault_->keys(),
-                                                   *vault_->open.root, *audit_,
-                                                   options.rotation);
+                                                   *vault_->open.root, *audit_, options.rotation);
   admin_->set_key_rotator(rotator_.get());
   metrics_ = std::make_unique<http::Metrics>();
   idempotency_ = std::make_unique<service::IdempotencyService>(vault_->store(), vault_->keys());
-  privacy_ = std::make_unique<service::PrivacyService>(
-      *vault_->customers, vault_->store(), *policy_, *audit_,
-      service::PrivacyOptions::FromConfig(config));
+  privacy_ = std::make_unique<service::PrivacyService>(*vault_->customers, vault_->store(),
+                                                       *policy_, *audit_,
+                                                       service::PrivacyOptions::FromConfig(config));
 
   app_.config = config;
   app_.store = &vault_->store();
@@ -306,8 +300,7 @@ auth::IssuedToken TestServer::IssueToken(const std::string& kind, const std::str
                                          std::optional<int64_t> expires_at_ms) {
   auto issued = auth_->IssueToken(kind, name, "test", expires_at_ms);
   if (!issued.ok()) {
-    ADD_FAILURE() << "IssueToken " << kind << ":" << name << ": "
-                  << issued.status().ToString();
+    ADD_FAILURE() << "IssueToken " << kind << ":" << name << ": " << issued.status().ToString();
     return {};
   }
   return std::move(issued).value();

@@ -10,19 +10,19 @@
 // TestClient is thread-safe; use one per thread for real concurrency.
 #pragma once
 
+#include <httplib.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
 #include "auth/auth_service.h"
@@ -72,21 +72,20 @@ class TestClient {
   Response Delete(const std::string& path, const std::string& token);
   // Full control: any headers (Authorization included) and a raw body sent
   // with `content_type` (none when empty).
-  Response Send(const std::string& method, const std::string& path,
-                const httplib::Headers& headers, const std::string& body,
-                const std::string& content_type);
+  Response Send(const std::string& method, const std::string& path, const httplib::Headers& headers,
+                const std::string& body, const std::string& content_type);
   // As Send, but kept out of the contract file: for probes of paths or
   // methods the API does not have (the contract covers documented ones).
   Response SendOffContract(const std::string& method, const std::string& path,
-                           const httplib::Headers& headers = {},
-                           const std::string& body = "", const std::string& content_type = "");
+                           const httplib::Headers& headers = {}, const std::string& body = "",
+                           const std::string& content_type = "");
 
   // Every response this client received, oldest first.
   std::vector<Response> History() const;
 
  private:
-  Response JsonRequest(const std::string& method, const std::string& path,
-                       const std::string& token, const Json* body);
+  Response JsonRequest(const std::string& method, const std::string& path, const std::string& token,
+                       const Json* body);
   Response DoSend(const std::string& method, const std::string& path,
                   const httplib::Headers& headers, const std::string& body,
                   const std::string& content_type, bool record);
