@@ -102,9 +102,8 @@ int CreateLocalEmployees(const Local& local,
       password = GeneratePassword();
       e.password = password;
     }
-    vault::audit::Entry entry;
+    vault::audit::Entry entry(vault::audit::AuditAction::kAdminEmployeesCreate);
     entry.principal = "cli:" + Env("USER", "local");
-    entry.action = "admin.employees.create";
     entry.record_id = username;
     entry.detail = "roles=" + role;
     auto row = auth.CreateEmployee(
@@ -119,7 +118,7 @@ int CreateLocalEmployees(const Local& local,
     }
     if (admin_token) {
       vault::audit::Entry tentry = entry;
-      tentry.action = "admin.tokens.create";
+      tentry.action = vault::audit::AuditAction::kAdminTokensCreate;
       tentry.record_id = "employee:" + username;
       tentry.detail = "";
       auto token = auth.IssueToken(

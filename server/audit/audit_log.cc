@@ -59,12 +59,17 @@ bool EqualBytes(std::string_view a, std::string_view b) {
 
 // Fail closed without telling the client why: the cause (an SQLite message,
 // never a value) goes to the server log only.
-Status AuditUnavailable(const Status& cause) {
+Status Unwritable(const Status& cause) {
   log::Error("audit write failed: " + cause.message());
-  return Unavailable("the audit log cannot be written; nothing was done", "audit_unavailable");
+  return AuditUnavailable();
 }
 
 }  // namespace
+
+Status AuditUnavailable() {
+  return Unavailable("the audit log cannot be written; nothing was done",
+                     Reason::kAuditUnavailable);
+}
 
 std::string Canonical(const store::AuditRow& row) {
   std::string out("cv-audit-v1", 11);
@@ -109,8 +114,8 @@ StatusOr<Receipt> AuditLog::Append(store::Database& db, const Entry& entry) {
   const crypto::SecretBytes* key = ring->Find(key_id, crypto::KeyPurpose::kAudit);
   auto fail = [this](const Status& st) -> Status {
     ++failures_;
-    if (st.reason() == "storage_full") return st;
-    return AuditUnavailable(st);
+    if (IsStorageFull(st)) return st;
+    return Unwritable(st);
   };
   auto last = store::LastAuditRow(db);
   if (!last.ok()) return fail(last.status());
@@ -133,7 +138,7 @@ StatusOr<Receipt> AuditLog::Append(store::Database& db, const Entry& entry) {
   row.time_ms = clock_();
   row.principal = entry.principal;
   row.roles = entry.roles;
-  row.action = entry.action;
+  row.action = std::string(AuditActionName(entry.action));
   row.record_id = entry.record_id;
   row.fields = entry.fields;
   row.reason = entry.reason;
@@ -160,9 +165,9 @@ StatusOr<Receipt> AuditLog::Record(const Entry& entry, store::Durability durabil
       },
       durability);
   if (!st.ok()) {
-    if (st.reason() == "audit_unavailable" || st.reason() == "storage_full") return st;
+    if (IsAuditUnavailable(st) || IsStorageFull(st)) return st;
     ++failures_;
-    return AuditUnavailable(st);
+    return Unwritable(st);
   }
   return receipt;
 }

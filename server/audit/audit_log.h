@@ -9,7 +9,7 @@
 // Append() runs inside the caller's write transaction, so a change and its
 // entry commit together; Record() commits an entry on its own (a reveal's
 // entry is durable before the plaintext is sent). Either failing returns
-// Unavailable("audit_unavailable"): callers fail closed. An entry recorded
+// AuditUnavailable() (IsAuditUnavailable): callers fail closed. An entry recorded
 // store::Durability::kWritten (lookups and refusals, which change and reveal
 // nothing) is committed before Record returns, so a killed process cannot
 // lose it, and reaches the disk with the store's next fsync (store/store.h).
@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "audit/audit_action.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "crypto/keyring.h"
@@ -30,10 +31,14 @@
 
 namespace vault::audit {
 
+// One entry as a caller describes it; AuditLog adds seq, time, key and MAC.
 struct Entry {
+  // Every entry names what was done.
+  explicit Entry(AuditAction what) : action(what) {}
+
   std::string principal = "anonymous";  // "employee:alice", "service:till-3"
   std::string roles;                    // comma-separated
-  std::string action;                   // "customer.search", "auth.login", ...
+  AuditAction action;                   // stored by its name, "customer.search"
   std::string record_id;
   std::string fields;  // "email:masked,phone:masked"
   std::string reason;
@@ -60,6 +65,10 @@ struct VerifyResult {
 // The canonical byte encoding of an entry (seq, time, every text field,
 // key id), as chained. Exposed for tests and for FORMATS.md.
 std::string Canonical(const store::AuditRow& row);
+
+// The one failure a caller sees when an entry cannot be written: Unavailable
+// with Reason::kAuditUnavailable, and no detail for the client.
+Status AuditUnavailable();
 
 // Outcome name for a failed status: "denied", "not_found", "invalid", ...
 std::string OutcomeFor(const Status& status);

@@ -1,7 +1,9 @@
 // Status and StatusOr<T>: recoverable errors as values (after absl::Status).
 // A Status carries a code from a small fixed set, a human message, and a stable
 // machine-readable reason ("email_invalid") that clients may switch on. The one
-// mapping from codes to HTTP lives in http/problem.cc. Thread-compatible.
+// mapping from codes to HTTP lives in http/problem.cc. Code that branches on a
+// reason names it as a Reason (common/reason.h) and asks Is() or a predicate
+// below; it never compares reason() with a string. Thread-compatible.
 #pragma once
 
 #include <cassert>
@@ -9,6 +11,8 @@
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "common/reason.h"
 
 namespace vault {
 
@@ -34,6 +38,8 @@ class [[nodiscard]] Status {
   Status() = default;
   Status(StatusCode code, std::string message, std::string reason = {})
       : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
+  Status(StatusCode code, std::string message, Reason reason)
+      : Status(code, std::move(message), std::string(ReasonName(reason))) {}
 
   static Status Ok() { return Status(); }
 
@@ -42,6 +48,8 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // Stable snake_case code for clients; defaults to the code's name.
   std::string reason() const;
+  // Whether this status carries `reason`.
+  bool Is(Reason reason) const { return reason_ == ReasonName(reason); }
   // "INVALID_ARGUMENT: email is not a valid address"
   std::string ToString() const;
 
@@ -86,6 +94,48 @@ inline Status DataLoss(std::string msg, std::string reason = {}) {
 inline Status Internal(std::string msg, std::string reason = {}) {
   return Status(StatusCode::kInternal, std::move(msg), std::move(reason));
 }
+
+// The same with a named Reason.
+inline Status InvalidArgument(std::string msg, Reason reason) {
+  return Status(StatusCode::kInvalidArgument, std::move(msg), reason);
+}
+inline Status NotFound(std::string msg, Reason reason) {
+  return Status(StatusCode::kNotFound, std::move(msg), reason);
+}
+inline Status AlreadyExists(std::string msg, Reason reason) {
+  return Status(StatusCode::kAlreadyExists, std::move(msg), reason);
+}
+inline Status Unauthenticated(std::string msg, Reason reason) {
+  return Status(StatusCode::kUnauthenticated, std::move(msg), reason);
+}
+inline Status PermissionDenied(std::string msg, Reason reason) {
+  return Status(StatusCode::kPermissionDenied, std::move(msg), reason);
+}
+inline Status FailedPrecondition(std::string msg, Reason reason) {
+  return Status(StatusCode::kFailedPrecondition, std::move(msg), reason);
+}
+inline Status ResourceExhausted(std::string msg, Reason reason) {
+  return Status(StatusCode::kResourceExhausted, std::move(msg), reason);
+}
+inline Status Aborted(std::string msg, Reason reason) {
+  return Status(StatusCode::kAborted, std::move(msg), reason);
+}
+inline Status Unavailable(std::string msg, Reason reason) {
+  return Status(StatusCode::kUnavailable, std::move(msg), reason);
+}
+inline Status DataLoss(std::string msg, Reason reason) {
+  return Status(StatusCode::kDataLoss, std::move(msg), reason);
+}
+inline Status Internal(std::string msg, Reason reason) {
+  return Status(StatusCode::kInternal, std::move(msg), reason);
+}
+
+// The audit entry could not be written: the caller fails closed.
+inline bool IsAuditUnavailable(const Status& status) {
+  return status.Is(Reason::kAuditUnavailable);
+}
+// The disk is full (store/store.h).
+inline bool IsStorageFull(const Status& status) { return status.Is(Reason::kStorageFull); }
 
 // Either a T or a non-OK Status.
 template <typename T>

@@ -88,7 +88,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
   server.Get("/v1/admin/employees", [&app](const httplib::Request& req, httplib::Response& res) {
-    Authenticated(app, req, res, "admin.employees.list", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kAdminEmployeesList, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto rows, app.admin->ListEmployees(c.who, c.meta));
       Json out = Json::array();
       for (const auto& r : rows) out.push_back(EncodeEmployee(r));
@@ -99,7 +99,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
 
   server.Post(
       "/v1/admin/employees", [&app, depth](const httplib::Request& req, httplib::Response& res) {
-        Authenticated(app, req, res, "admin.employees.create", [&](Call& c) -> Status {
+        Authenticated(app, req, res, AuditAction::kAdminEmployeesCreate, [&](Call& c) -> Status {
           ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
           RETURN_IF_ERROR(OnlyMembers(body, {"username", "display_name", "roles", "password"}));
           auth::NewEmployee e;
@@ -117,7 +117,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
 
   server.Patch(R"(/v1/admin/employees/([^/]+))", [&app, depth](const httplib::Request& req,
                                                                httplib::Response& res) {
-    Authenticated(app, req, res, "admin.employees.update", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kAdminEmployeesUpdate, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"display_name", "roles", "password", "active"}));
       auth::EmployeePatch patch;
@@ -131,20 +131,20 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Get("/v1/admin/service-accounts",
-             [&app](const httplib::Request& req, httplib::Response& res) {
-               Authenticated(app, req, res, "admin.service_accounts.list", [&](Call& c) -> Status {
-                 ASSIGN_OR_RETURN(auto rows, app.admin->ListServiceAccounts(c.who, c.meta));
-                 Json out = Json::array();
-                 for (const auto& r : rows) out.push_back(EncodeService(r));
-                 WriteJson(res, 200, {{"service_accounts", out}});
-                 return Status::Ok();
-               });
-             });
+  server.Get("/v1/admin/service-accounts", [&app](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    Authenticated(app, req, res, AuditAction::kAdminServiceAccountsList, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto rows, app.admin->ListServiceAccounts(c.who, c.meta));
+      Json out = Json::array();
+      for (const auto& r : rows) out.push_back(EncodeService(r));
+      WriteJson(res, 200, {{"service_accounts", out}});
+      return Status::Ok();
+    });
+  });
 
   server.Post("/v1/admin/service-accounts", [&app, depth](const httplib::Request& req,
                                                           httplib::Response& res) {
-    Authenticated(app, req, res, "admin.service_accounts.create", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kAdminServiceAccountsCreate, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"name", "roles"}));
       ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name"));
@@ -158,7 +158,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
   });
 
   server.Get("/v1/admin/tokens", [&app](const httplib::Request& req, httplib::Response& res) {
-    Authenticated(app, req, res, "admin.tokens.list", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kAdminTokensList, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto rows, app.admin->ListTokens(c.who, c.meta));
       Json out = Json::array();
       for (const auto& r : rows) out.push_back(EncodeToken(r));
@@ -169,7 +169,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
 
   server.Post("/v1/admin/tokens", [&app, depth](const httplib::Request& req,
                                                 httplib::Response& res) {
-    Authenticated(app, req, res, "admin.tokens.create", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kAdminTokensCreate, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"kind", "name", "description", "expires_in_seconds"}));
       ASSIGN_OR_RETURN(std::string kind, RequiredString(body, "kind"));
@@ -192,17 +192,17 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Delete(R"(/v1/admin/tokens/([^/]+))",
-                [&app](const httplib::Request& req, httplib::Response& res) {
-                  Authenticated(app, req, res, "admin.tokens.revoke", [&](Call& c) -> Status {
-                    RETURN_IF_ERROR(app.admin->RevokeToken(c.who, c.meta, PathParam(req)));
-                    res.status = 204;
-                    return Status::Ok();
-                  });
-                });
+  server.Delete(
+      R"(/v1/admin/tokens/([^/]+))", [&app](const httplib::Request& req, httplib::Response& res) {
+        Authenticated(app, req, res, AuditAction::kAdminTokensRevoke, [&](Call& c) -> Status {
+          RETURN_IF_ERROR(app.admin->RevokeToken(c.who, c.meta, PathParam(req)));
+          res.status = 204;
+          return Status::Ok();
+        });
+      });
 
   server.Get("/v1/audit", [&app](const httplib::Request& req, httplib::Response& res) {
-    Authenticated(app, req, res, "audit.read", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kAuditRead, [&](Call& c) -> Status {
       store::AuditQuery q;
       if (req.has_param("principal")) q.principal = req.get_param_value("principal");
       if (req.has_param("record")) q.record_id = req.get_param_value("record");
@@ -226,7 +226,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
   });
 
   server.Get("/v1/audit/verify", [&app](const httplib::Request& req, httplib::Response& res) {
-    Authenticated(app, req, res, "audit.verify", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kAuditVerify, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto result, app.admin->VerifyAudit(c.who, c.meta));
       Json out = {{"entries", result.entries}, {"intact", result.intact}};
       if (result.intact) {
@@ -243,7 +243,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
   });
 
   server.Get("/v1/admin/keys", [&app](const httplib::Request& req, httplib::Response& res) {
-    Authenticated(app, req, res, "admin.keys.list", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kAdminKeysList, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto keys, app.admin->ListKeys(c.who, c.meta));
       Json out = Json::array();
       for (const auto& k : keys) {
@@ -261,7 +261,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
 
   server.Post("/v1/admin/keys/rotate",
               [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, "admin.keys.rotate", [&](Call& c) -> Status {
+                Authenticated(app, req, res, AuditAction::kAdminKeysRotate, [&](Call& c) -> Status {
                   ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
                   RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
                   ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
@@ -271,24 +271,24 @@ void RegisterAdminRoutes(Router& server, App& app) {
                 });
               });
 
-  server.Get("/v1/admin/keys/rotation",
-             [&app](const httplib::Request& req, httplib::Response& res) {
-               Authenticated(app, req, res, "admin.keys.rotation", [&](Call& c) -> Status {
-                 ASSIGN_OR_RETURN(auto progress, app.admin->RotationStatus(c.who, c.meta));
-                 WriteJson(res, 200, EncodeProgress(progress));
-                 return Status::Ok();
-               });
-             });
+  server.Get(
+      "/v1/admin/keys/rotation", [&app](const httplib::Request& req, httplib::Response& res) {
+        Authenticated(app, req, res, AuditAction::kAdminKeysRotation, [&](Call& c) -> Status {
+          ASSIGN_OR_RETURN(auto progress, app.admin->RotationStatus(c.who, c.meta));
+          WriteJson(res, 200, EncodeProgress(progress));
+          return Status::Ok();
+        });
+      });
 
-  server.Post(R"(/v1/admin/keys/(\d{1,9})/destroy)",
-              [&app](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, "admin.keys.destroy", [&](Call& c) -> Status {
-                  uint32_t id = static_cast<uint32_t>(std::stoul(PathParam(req)));
-                  RETURN_IF_ERROR(app.admin->DestroyKey(c.who, c.meta, id));
-                  res.status = 204;
-                  return Status::Ok();
-                });
-              });
+  server.Post(R"(/v1/admin/keys/(\d{1,9})/destroy)", [&app](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    Authenticated(app, req, res, AuditAction::kAdminKeysDestroy, [&](Call& c) -> Status {
+      uint32_t id = static_cast<uint32_t>(std::stoul(PathParam(req)));
+      RETURN_IF_ERROR(app.admin->DestroyKey(c.who, c.meta, id));
+      res.status = 204;
+      return Status::Ok();
+    });
+  });
 
   server.Get("/metrics", [&app](const httplib::Request&, httplib::Response& res) {
     res.set_content(app.metrics->Render(app.store->Stats(), *app.audit),

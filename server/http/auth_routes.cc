@@ -42,9 +42,8 @@ void RegisterAuthRoutes(Router& server, App& app) {
       RETURN_IF_ERROR(OnlyMembers(body, {"username", "password"}));
       ASSIGN_OR_RETURN(std::string username, RequiredString(body, "username"));
       ASSIGN_OR_RETURN(std::string password, RequiredString(body, "password"));
-      audit::Entry entry;
+      audit::Entry entry(AuditAction::kAuthLogin);
       entry.principal = "employee:" + username.substr(0, 64);
-      entry.action = "auth.login";
       entry.request_id = c.meta.request_id;
       entry.client = c.meta.client;
       auto login = app.auth->Login(username, password, c.meta.client);
@@ -66,8 +65,8 @@ void RegisterAuthRoutes(Router& server, App& app) {
   });
 
   server.Post("/v1/auth/logout", [&app](const httplib::Request& req, httplib::Response& res) {
-    Authenticated(app, req, res, "auth.logout", [&](Call& c) -> Status {
-      audit::Entry entry = service::EntryFor(c.who, c.meta, "auth.logout", "");
+    Authenticated(app, req, res, AuditAction::kAuthLogout, [&](Call& c) -> Status {
+      audit::Entry entry = service::EntryFor(c.who, c.meta, AuditAction::kAuthLogout, "");
       if (c.who.via == "session") RETURN_IF_ERROR(app.auth->Logout(SessionCookie(req)));
       RETURN_IF_ERROR(app.audit->Record(entry).status());
       res.set_header("Set-Cookie", CookieHeader("", 0));
@@ -77,7 +76,7 @@ void RegisterAuthRoutes(Router& server, App& app) {
   });
 
   server.Get("/v1/auth/me", [&app](const httplib::Request& req, httplib::Response& res) {
-    Authenticated(app, req, res, "auth.me", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kAuthMe, [&](Call& c) -> Status {
       WriteJson(res, 200, EncodePrincipal(*app.policy, c.who));
       return Status::Ok();
     });

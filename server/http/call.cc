@@ -51,7 +51,7 @@ std::string SessionCookie(const httplib::Request& req) {
 }
 
 void Authenticated(App& app, const httplib::Request& req, httplib::Response& res,
-                   std::string_view action, const std::function<Status(Call&)>& fn) {
+                   AuditAction action, const std::function<Status(Call&)>& fn) {
   Call call{req, res, {}, MetaOf(req, res)};
   auto authenticate = [&]() -> Status {
     if (req.has_header("Authorization")) {

@@ -61,12 +61,12 @@ constexpr size_t kMaxBatchItems = 500;
 
 // The audit action of a batch item: what its `op` asks for (a find-or-create
 // starts with a search), or customer.batch when the item does not say.
-std::string ItemAction(const Json& item) {
-  if (!item.is_object()) return "customer.batch";
+AuditAction ItemAction(const Json& item) {
+  if (!item.is_object()) return AuditAction::kCustomerBatch;
   auto op = item.find("op");
-  if (op == item.end() || *op == "create") return "customer.create";
-  if (*op == "find_or_create") return "customer.search";
-  return "customer.batch";
+  if (op == item.end() || *op == "create") return AuditAction::kCustomerCreate;
+  if (*op == "find_or_create") return AuditAction::kCustomerSearch;
+  return AuditAction::kCustomerBatch;
 }
 
 // Records the refusal of a batch item that never reached AccessService (not
@@ -90,7 +90,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
   server.Post("/v1/customers", [&app, depth](const httplib::Request& req, httplib::Response& res) {
-    Authenticated(app, req, res, "customer.create", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kCustomerCreate, [&](Call& c) -> Status {
       return Idempotent(app, c, [&]() -> Status {
         ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
         RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
@@ -104,7 +104,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
 
   server.Post("/v1/customers/search",
               [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, "customer.search", [&](Call& c) -> Status {
+                Authenticated(app, req, res, AuditAction::kCustomerSearch, [&](Call& c) -> Status {
                   ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
                   RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone"}));
                   service::SearchQuery query;
@@ -118,28 +118,28 @@ void RegisterCustomerRoutes(Router& server, App& app) {
                 });
               });
 
-  server.Post("/v1/customers/find-or-create",
-              [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, "customer.find_or_create", [&](Call& c) -> Status {
-                  return Idempotent(app, c, [&]() -> Status {
-                    ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-                    RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
-                    ASSIGN_OR_RETURN(auto input, DecodeInput(body));
-                    ASSIGN_OR_RETURN(auto result, app.access->FindOrCreate(c.who, c.meta, input));
-                    Json out = EncodeView(result.customer);
-                    WriteJson(res, result.created ? 201 : 200,
-                              {{"customer", out}, {"created", result.created}});
-                    return Status::Ok();
-                  });
-                });
-              });
+  server.Post("/v1/customers/find-or-create", [&app, depth](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    Authenticated(app, req, res, AuditAction::kCustomerFindOrCreate, [&](Call& c) -> Status {
+      return Idempotent(app, c, [&]() -> Status {
+        ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+        RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
+        ASSIGN_OR_RETURN(auto input, DecodeInput(body));
+        ASSIGN_OR_RETURN(auto result, app.access->FindOrCreate(c.who, c.meta, input));
+        Json out = EncodeView(result.customer);
+        WriteJson(res, result.created ? 201 : 200,
+                  {{"customer", out}, {"created", result.created}});
+        return Status::Ok();
+      });
+    });
+  });
 
   // Up to 500 creates or find-or-creates; each item has its own result, and
   // one failing item does not undo the others (each is its own transaction
   // with its own audit entry).
   server.Post("/v1/customers/batch", [&app, depth](const httplib::Request& req,
                                                    httplib::Response& res) {
-    Authenticated(app, req, res, "customer.batch", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kCustomerBatch, [&](Call& c) -> Status {
       return Idempotent(app, c, [&]() -> Status {
         ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
         RETURN_IF_ERROR(OnlyMembers(body, {"items"}));
@@ -183,7 +183,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
             ++ok;
           } else {
             // The audit cannot be written: stop, nothing more is done blind.
-            if (st.reason() == "audit_unavailable") return st;
+            if (IsAuditUnavailable(st)) return st;
             if (!reached_service) RETURN_IF_ERROR(RecordItemRefused(app, c, item, st));
             int status = HttpStatusFor(st);
             bool hide = status == 500;  // as WriteProblem: no internals to clients
@@ -204,7 +204,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
 
   server.Post(R"(/v1/customers/([^/]+)/verify)", [&app, depth](const httplib::Request& req,
                                                                httplib::Response& res) {
-    Authenticated(app, req, res, "customer.verify", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kCustomerVerify, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone"}));
       ASSIGN_OR_RETURN(auto email, OptionalString(body, "email"));
@@ -222,7 +222,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
 
   server.Post(R"(/v1/customers/([^/]+)/reveal)", [&app, depth](const httplib::Request& req,
                                                                httplib::Response& res) {
-    Authenticated(app, req, res, "customer.reveal", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kCustomerReveal, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"fields", "reason"}));
       ASSIGN_OR_RETURN(auto names, OptionalStringArray(body, "fields"));
@@ -246,7 +246,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
 
   server.Get(R"(/v1/customers/([^/]+))",
              [&app](const httplib::Request& req, httplib::Response& res) {
-               Authenticated(app, req, res, "customer.read", [&](Call& c) -> Status {
+               Authenticated(app, req, res, AuditAction::kCustomerRead, [&](Call& c) -> Status {
                  ASSIGN_OR_RETURN(auto view, app.access->Get(c.who, c.meta, PathId(req)));
                  WriteJson(res, 200, EncodeView(view));
                  return Status::Ok();
@@ -255,7 +255,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
 
   server.Patch(R"(/v1/customers/([^/]+))", [&app, depth](const httplib::Request& req,
                                                          httplib::Response& res) {
-    Authenticated(app, req, res, "customer.update", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kCustomerUpdate, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
       service::CustomerPatch patch;
@@ -282,7 +282,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
 
   server.Delete(R"(/v1/customers/([^/]+))",
                 [&app](const httplib::Request& req, httplib::Response& res) {
-                  Authenticated(app, req, res, "customer.erase", [&](Call& c) -> Status {
+                  Authenticated(app, req, res, AuditAction::kCustomerErase, [&](Call& c) -> Status {
                     ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathId(req)));
                     // The erased record's old pages sit in the WAL until a checkpoint:
                     // fold them in now, so no copy outlives the erasure.

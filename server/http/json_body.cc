@@ -77,7 +77,7 @@ StatusOr<Json> ParseJsonObject(const httplib::Request& req, int max_depth) {
   std::string_view base = std::string_view(type).substr(0, type.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
   if (base != "application/json") {
-    return InvalidArgument("send the body as application/json", "unsupported_media_type");
+    return InvalidArgument("send the body as application/json", Reason::kUnsupportedMediaType);
   }
   return ParseJsonText(req.body, max_depth);
 }

@@ -113,7 +113,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
 
   server.Put(R"(/v1/customers/([^/]+)/consents/([^/]+))", [&app, depth](const httplib::Request& req,
                                                                         httplib::Response& res) {
-    Authenticated(app, req, res, "consent.write", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kConsentWrite, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"granted", "channel", "notice_version"}));
@@ -137,7 +137,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
 
   server.Get(R"(/v1/customers/([^/]+)/consents)",
              [&app](const httplib::Request& req, httplib::Response& res) {
-               Authenticated(app, req, res, "consent.read", [&](Call& c) -> Status {
+               Authenticated(app, req, res, AuditAction::kConsentRead, [&](Call& c) -> Status {
                  ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
                  ASSIGN_OR_RETURN(auto states, privacy->Consents(c.who, c.meta, Match(req, 1)));
                  WriteJson(res, 200, {{"id", Match(req, 1)}, {"consents", EncodeStates(states)}});
@@ -147,7 +147,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
 
   server.Post(R"(/v1/customers/([^/]+)/seen)",
               [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, "customer.seen", [&](Call& c) -> Status {
+                Authenticated(app, req, res, AuditAction::kCustomerSeen, [&](Call& c) -> Status {
                   ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
                   if (!req.body.empty()) {  // no body, or an empty object
                     ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
@@ -161,7 +161,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
 
   server.Post(R"(/v1/customers/([^/]+)/export)", [&app, depth](const httplib::Request& req,
                                                                httplib::Response& res) {
-    Authenticated(app, req, res, "customer.export", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kCustomerExport, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"reason"}));
@@ -179,7 +179,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
 
   server.Post("/v1/exports/marketing",
               [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, "marketing.export", [&](Call& c) -> Status {
+                Authenticated(app, req, res, AuditAction::kMarketingExport, [&](Call& c) -> Status {
                   ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
                   ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
                   RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
@@ -197,7 +197,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
 
   server.Post("/v1/admin/retention/run",
               [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, "retention.run", [&](Call& c) -> Status {
+                Authenticated(app, req, res, AuditAction::kRetentionRun, [&](Call& c) -> Status {
                   ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
                   ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
                   RETURN_IF_ERROR(OnlyMembers(body, {"dry_run"}));
@@ -213,7 +213,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
 
   server.Post("/v1/audit/receipts/verify", [&app, depth](const httplib::Request& req,
                                                          httplib::Response& res) {
-    Authenticated(app, req, res, "audit.receipt_verify", [&](Call& c) -> Status {
+    Authenticated(app, req, res, AuditAction::kAuditReceiptVerify, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"id", "erased_at", "actor", "audit_seq", "audit_mac"}));

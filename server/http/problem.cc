@@ -47,10 +47,10 @@ int HttpStatusFor(const Status& status) {
     case StatusCode::kOk:
       return 200;
     case StatusCode::kInvalidArgument:
-      if (status.reason() == "body_too_large") return 413;
-      if (status.reason() == "unsupported_media_type") return 415;
-      if (status.reason() == "too_many_headers") return 431;
-      if (status.reason() == "method_not_allowed") return 405;
+      if (status.Is(Reason::kBodyTooLarge)) return 413;
+      if (status.Is(Reason::kUnsupportedMediaType)) return 415;
+      if (status.Is(Reason::kTooManyHeaders)) return 431;
+      if (status.Is(Reason::kMethodNotAllowed)) return 405;
       return 400;
     case StatusCode::kNotFound:
       return 404;
@@ -61,9 +61,9 @@ int HttpStatusFor(const Status& status) {
     case StatusCode::kPermissionDenied:
       return 403;
     case StatusCode::kFailedPrecondition:
-      return status.reason() == "idempotency_key_reused" ? 422 : 409;
+      return status.Is(Reason::kIdempotencyKeyReused) ? 422 : 409;
     case StatusCode::kResourceExhausted:
-      return status.reason() == "storage_full" ? 507 : 429;
+      return IsStorageFull(status) ? 507 : 429;
     case StatusCode::kAborted:
       return 409;
     case StatusCode::kUnavailable:
@@ -78,8 +78,7 @@ int HttpStatusFor(const Status& status) {
 
 void WriteProblem(httplib::Response& res, const Status& status, const std::string& request_id) {
   int code = HttpStatusFor(status);
-  bool hide =
-      code >= 500 && status.code() != StatusCode::kUnavailable && status.reason() != "storage_full";
+  bool hide = code >= 500 && status.code() != StatusCode::kUnavailable && !IsStorageFull(status);
   nlohmann::json body = {
       {"type", "about:blank"},
       {"title", TitleFor(code)},

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit/audit_action.h"
 #include "audit/audit_log.h"
 #include "auth/auth_service.h"
 #include "common/config.h"
@@ -28,6 +29,8 @@
 #include "store/store.h"
 
 namespace vault::http {
+
+using audit::AuditAction;
 
 // Everything a route may call. Owned by main (or a test); outlives the server.
 struct App {
@@ -65,7 +68,7 @@ struct Call {
 // unsafe methods), runs `fn`, and writes a problem+json for any error.
 // Failed authentication is audited under `action`. Responses are no-store.
 void Authenticated(App& app, const httplib::Request& req, httplib::Response& res,
-                   std::string_view action, const std::function<Status(Call&)>& fn);
+                   AuditAction action, const std::function<Status(Call&)>& fn);
 // As above without authentication (sign-in).
 void Anonymous(App& app, const httplib::Request& req, httplib::Response& res,
                const std::function<Status(Call&)>& fn);

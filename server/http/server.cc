@@ -68,7 +68,7 @@ StatusOr<int> HttpServer::Bind() {
     if (req.headers.size() > kMaxRequestHeaders) {
       refused =
           InvalidArgument("more than " + std::to_string(kMaxRequestHeaders) + " request headers",
-                          "too_many_headers");
+                          Reason::kTooManyHeaders);
     } else if (req.has_header("Transfer-Encoding") && req.has_header("Content-Length")) {
       refused = InvalidArgument("send either Content-Length or Transfer-Encoding, not both",
                                 "ambiguous_length");
@@ -83,45 +83,46 @@ StatusOr<int> HttpServer::Bind() {
     WriteProblem(res, Internal("unhandled exception"), RequestId(res));
   });
   router_ = std::make_unique<Router>(s);
-  s.set_error_handler([router = router_.get()](const httplib::Request& req,
-                                               httplib::Response& res) {
-    // Only errors no route answered (404 for unknown paths, 413 from httplib's
-    // own limit, 400 for malformed requests) arrive here without a body.
-    if (!res.body.empty()) return;
-    if (res.status == 404) {
-      // A known path under a method it is not served with.
-      std::string allow = router->AllowedMethods(req.path);
-      if (!allow.empty()) {
-        res.status = 405;
-        res.set_header("Allow", allow);
-      }
-    }
-    res.set_header("Cache-Control", "no-store");
-    std::string id = RequestId(res);
-    if (id.empty()) {
-      id = "req_" + crypto::HexEncode(crypto::RandomBytes(12));
-      res.set_header("X-Request-Id", id);
-    }
-    switch (res.status) {
-      case 404:
-        WriteProblem(res, NotFound("no such route", "route_not_found"), id);
-        break;
-      case 413:
-        WriteProblem(res, InvalidArgument("the request body is too large", "body_too_large"), id);
-        break;
-      case 405:
-        WriteProblem(res,
-                     InvalidArgument(req.method + " is not allowed here; allowed: " +
-                                         res.get_header_value("Allow"),
-                                     "method_not_allowed"),
-                     id);
-        break;
-      default:
-        WriteProblem(res, InvalidArgument("malformed request", "bad_request"), id);
-        if (res.status == 200) res.status = 400;
-        break;
-    }
-  });
+  s.set_error_handler(
+      [router = router_.get()](const httplib::Request& req, httplib::Response& res) {
+        // Only errors no route answered (404 for unknown paths, 413 from httplib's
+        // own limit, 400 for malformed requests) arrive here without a body.
+        if (!res.body.empty()) return;
+        if (res.status == 404) {
+          // A known path under a method it is not served with.
+          std::string allow = router->AllowedMethods(req.path);
+          if (!allow.empty()) {
+            res.status = 405;
+            res.set_header("Allow", allow);
+          }
+        }
+        res.set_header("Cache-Control", "no-store");
+        std::string id = RequestId(res);
+        if (id.empty()) {
+          id = "req_" + crypto::HexEncode(crypto::RandomBytes(12));
+          res.set_header("X-Request-Id", id);
+        }
+        switch (res.status) {
+          case 404:
+            WriteProblem(res, NotFound("no such route", "route_not_found"), id);
+            break;
+          case 413:
+            WriteProblem(
+                res, InvalidArgument("the request body is too large", Reason::kBodyTooLarge), id);
+            break;
+          case 405:
+            WriteProblem(res,
+                         InvalidArgument(req.method + " is not allowed here; allowed: " +
+                                             res.get_header_value("Allow"),
+                                         Reason::kMethodNotAllowed),
+                         id);
+            break;
+          default:
+            WriteProblem(res, InvalidArgument("malformed request", "bad_request"), id);
+            if (res.status == 200) res.status = 400;
+            break;
+        }
+      });
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     // The route pattern, never the query string: paths carry record ids but
     // never PII, and the pattern keeps metric labels bounded.

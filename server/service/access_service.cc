@@ -7,6 +7,7 @@
 namespace vault::service {
 namespace {
 
+using audit::AuditAction;
 using policy::Action;
 using policy::Level;
 
@@ -45,25 +46,18 @@ void WipeCustomer(Customer& c) {
   }
 }
 
-Status Forbidden(std::string message) { return PermissionDenied(std::move(message), "forbidden"); }
-
 }  // namespace
 
 AccessService::AccessService(CustomerService& customers, const policy::Policy& policy,
                              audit::AuditLog& audit, Clock clock)
-    : customers_(customers), policy_(policy), audit_(audit), clock_(clock), lookups_(clock) {}
-
-audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta, std::string_view action,
-                      std::string_view record_id) {
-  audit::Entry e;
-  e.principal = who.Label();
-  e.roles = who.RolesString();
-  e.action = std::string(action);
-  e.record_id = std::string(record_id);
-  e.request_id = meta.request_id;
-  e.client = meta.client;
-  return e;
-}
+    : customers_(customers),
+      policy_(policy),
+      audit_(audit),
+      clock_(clock),
+      guard_(
+          audit, policy,
+          {store::Durability::kWritten, RefusalDetail::kReasonIfEmpty, RefusalNames::kPermission}),
+      lookups_(clock) {}
 
 std::string AccessService::FieldLevels(const auth::Principal& who,
                                        const std::vector<ContactField>& fields) const {
@@ -76,35 +70,19 @@ std::string AccessService::FieldLevels(const auth::Principal& who,
   return out;
 }
 
-Status AccessService::Refuse(audit::Entry entry, const Status& failure) {
-  entry.outcome = audit::OutcomeFor(failure);
-  if (entry.detail.empty()) entry.detail = failure.reason();
-  // A refusal changed and revealed nothing: committed, not waiting for fsync.
-  auto recorded = audit_.Record(entry, store::Durability::kWritten);
-  if (!recorded.ok()) return recorded.status();
-  return failure;
-}
-
-Status AccessService::Authorize(const auth::Principal& who, const RequestMeta& meta, Action action,
-                                std::string_view record_id) {
-  if (policy_.Allows(who.roles, action)) return Status::Ok();
-  return Refuse(EntryFor(who, meta, policy::ActionName(action), record_id),
-                Forbidden("your role may not " + std::string(policy::ActionName(action))));
-}
-
 Status AccessService::CheckLookupRate(const auth::Principal& who, const RequestMeta& meta,
-                                      std::string_view action, std::string_view record_id) {
+                                      AuditAction action, std::string_view record_id) {
   int limit = policy_.LookupsPerMinute(who.roles);
   if (lookups_.Allow(who.Label(), limit, kMinuteMs)) return Status::Ok();
   int64_t wait = lookups_.RetryAfterMs(who.Label(), limit, kMinuteMs);
-  return Refuse(EntryFor(who, meta, action, record_id),
-                ResourceExhausted("lookup limit reached (" + std::to_string(limit) +
-                                      " per minute); try again in " +
-                                      std::to_string((wait + 999) / 1000) + " s",
-                                  "lookup_rate_limited"));
+  return guard_.Refuse(EntryFor(who, meta, action, record_id),
+                       ResourceExhausted("lookup limit reached (" + std::to_string(limit) +
+                                             " per minute); try again in " +
+                                             std::to_string((wait + 999) / 1000) + " s",
+                                         "lookup_rate_limited"));
 }
 
-Status AccessService::RecordUnauthenticated(const RequestMeta& meta, std::string_view action,
+Status AccessService::RecordUnauthenticated(const RequestMeta& meta, AuditAction action,
                                             std::string_view detail) {
   audit::Entry e = EntryFor(auth::Principal{}, meta, action, "");
   e.outcome = "unauthenticated";
@@ -140,11 +118,11 @@ CustomerView AccessService::Render(const auth::Principal& who, const Customer& c
 
 StatusOr<CustomerView> AccessService::Create(const auth::Principal& who, const RequestMeta& meta,
                                              const CustomerInput& input) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerCreate, ""));
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kCustomerCreate, "");
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerCreate, entry));
   // A create answers "that email is taken" (409), so it is a lookup too:
   // without this, creates would enumerate customers past the lookup limit.
-  RETURN_IF_ERROR(CheckLookupRate(who, meta, "customer.create", ""));
-  audit::Entry entry = EntryFor(who, meta, "customer.create", "");
+  RETURN_IF_ERROR(CheckLookupRate(who, meta, entry.action, ""));
   std::vector<ContactField> given;
   if (input.email) given.push_back(ContactField::kEmail);
   if (input.phone) given.push_back(ContactField::kPhone);
@@ -155,10 +133,7 @@ StatusOr<CustomerView> AccessService::Create(const auth::Principal& who, const R
     e.record_id = id;
     return audit_.Append(db, e).status();
   });
-  if (!created.ok()) {
-    if (created.status().reason() == "audit_unavailable") return created.status();
-    return Refuse(entry, created.status());
-  }
+  if (!created.ok()) return guard_.RefuseChange(entry, created.status());
   CustomerView view = Render(who, *created);
   WipeCustomer(*created);
   return view;
@@ -167,22 +142,22 @@ StatusOr<CustomerView> AccessService::Create(const auth::Principal& who, const R
 StatusOr<std::vector<CustomerView>> AccessService::Search(const auth::Principal& who,
                                                           const RequestMeta& meta,
                                                           const SearchQuery& query) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerSearch, ""));
-  audit::Entry entry = EntryFor(who, meta, "customer.search", "");
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kCustomerSearch, "");
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerSearch, entry));
   if (query.email.has_value() == query.phone.has_value()) {
-    return Refuse(
+    return guard_.Refuse(
         entry, InvalidArgument("search by exactly one of email or phone", "search_term_invalid"));
   }
   ContactField field = query.email ? ContactField::kEmail : ContactField::kPhone;
   entry.fields = FieldLevels(who, {field});
   if (policy_.FieldLevel(who.roles, field) < Level::kMatch) {
-    return Refuse(entry,
-                  Forbidden(std::string("your role may not search by ") + ContactFieldName(field)));
+    return guard_.Refuse(
+        entry, Forbidden(std::string("your role may not search by ") + ContactFieldName(field)));
   }
-  RETURN_IF_ERROR(CheckLookupRate(who, meta, "customer.search", ""));
+  RETURN_IF_ERROR(CheckLookupRate(who, meta, entry.action, ""));
   auto found = query.email ? customers_.FindByEmail(*query.email, VisibleFields(who))
                            : customers_.FindByPhone(*query.phone, VisibleFields(who));
-  if (!found.ok()) return Refuse(entry, found.status());
+  if (!found.ok()) return guard_.Refuse(entry, found.status());
   std::vector<std::string> ids;
   std::vector<CustomerView> views;
   for (auto& c : *found) {
@@ -198,26 +173,23 @@ StatusOr<std::vector<CustomerView>> AccessService::Search(const auth::Principal&
   Status st = customers_.Touch(
       ids, [&](store::Database& db) { return audit_.Append(db, entry).status(); },
       store::Durability::kWritten);
-  if (!st.ok()) {
-    if (st.reason() == "audit_unavailable") return st;
-    return Unavailable("the audit log cannot be written; nothing was done", "audit_unavailable");
-  }
+  if (!st.ok()) return IsAuditUnavailable(st) ? st : audit::AuditUnavailable();
   return views;
 }
 
 StatusOr<bool> AccessService::Verify(const auth::Principal& who, const RequestMeta& meta,
                                      std::string_view id, ContactField field,
                                      std::string_view value) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerVerify, id));
-  audit::Entry entry = EntryFor(who, meta, "customer.verify", id);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kCustomerVerify, id);
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerVerify, entry));
   entry.fields = FieldLevels(who, {field});
   if (field == ContactField::kName || policy_.FieldLevel(who.roles, field) < Level::kMatch) {
-    return Refuse(entry,
-                  Forbidden(std::string("your role may not verify ") + ContactFieldName(field)));
+    return guard_.Refuse(
+        entry, Forbidden(std::string("your role may not verify ") + ContactFieldName(field)));
   }
-  RETURN_IF_ERROR(CheckLookupRate(who, meta, "customer.verify", id));
+  RETURN_IF_ERROR(CheckLookupRate(who, meta, entry.action, id));
   auto match = customers_.Verify(id, field, value);
-  if (!match.ok()) return Refuse(entry, match.status());
+  if (!match.ok()) return guard_.Refuse(entry, match.status());
   entry.outcome = *match ? "match" : "no_match";
   RETURN_IF_ERROR(audit_.Record(entry, store::Durability::kWritten).status());
   return *match;
@@ -225,12 +197,12 @@ StatusOr<bool> AccessService::Verify(const auth::Principal& who, const RequestMe
 
 StatusOr<CustomerView> AccessService::Get(const auth::Principal& who, const RequestMeta& meta,
                                           std::string_view id) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerRead, id));
-  audit::Entry entry = EntryFor(who, meta, "customer.read", id);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kCustomerRead, id);
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerRead, entry));
   entry.fields =
       FieldLevels(who, {kAllContactFields[0], kAllContactFields[1], kAllContactFields[2]});
   auto c = customers_.Get(id, VisibleFields(who));
-  if (!c.ok()) return Refuse(entry, c.status());
+  if (!c.ok()) return guard_.Refuse(entry, c.status());
   RETURN_IF_ERROR(audit_.Record(entry, store::Durability::kWritten).status());
   CustomerView view = Render(who, *c);
   WipeCustomer(*c);
@@ -241,25 +213,24 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who, const R
                                              std::string_view id,
                                              const std::vector<ContactField>& fields,
                                              std::string_view reason) {
-  audit::Entry entry = EntryFor(who, meta, "customer.reveal", id);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kCustomerReveal, id);
   // A refused reveal records which fields were asked for, like a granted one.
   entry.fields = FieldLevels(who, fields);
-  if (!policy_.Allows(who.roles, Action::kCustomerReveal)) {
-    return Refuse(entry, Forbidden("your role may not customer.reveal"));
-  }
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerReveal, entry));
   std::optional<std::string> stated = NormalizeReason(reason);
   if (!stated) {
-    return Refuse(entry, InvalidArgument("a reveal needs a reason of 1 to 200 characters",
-                                         "reason_required"));
+    return guard_.Refuse(entry, InvalidArgument("a reveal needs a reason of 1 to 200 characters",
+                                                "reason_required"));
   }
   entry.reason = *std::move(stated);
   if (fields.empty()) {
-    return Refuse(entry, InvalidArgument("name at least one field to reveal", "fields_required"));
+    return guard_.Refuse(entry,
+                         InvalidArgument("name at least one field to reveal", "fields_required"));
   }
   for (ContactField f : fields) {
     if (policy_.FieldLevel(who.roles, f) < Level::kPlaintext) {
-      return Refuse(entry,
-                    Forbidden(std::string("your role may not reveal ") + ContactFieldName(f)));
+      return guard_.Refuse(
+          entry, Forbidden(std::string("your role may not reveal ") + ContactFieldName(f)));
     }
   }
   FieldSet wanted = FieldSet::None();
@@ -269,7 +240,7 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who, const R
     if (f == ContactField::kName) wanted.name = true;
   }
   auto c = customers_.Get(id, wanted);
-  if (!c.ok()) return Refuse(entry, c.status());
+  if (!c.ok()) return guard_.Refuse(entry, c.status());
 
   // The quota check and the entry share one transaction, so two concurrent
   // reveals cannot both take the last unit; the entry is durable before any
@@ -280,15 +251,14 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who, const R
     ASSIGN_OR_RETURN(used, store::CountReveals(db, who.Label(), clock_() - kHourMs));
     if (used >= quota) {
       return ResourceExhausted("reveal quota spent (" + std::to_string(quota) + " per hour)",
-                               "reveal_quota_exceeded");
+                               Reason::kRevealQuotaExceeded);
     }
     return audit_.Append(db, entry).status();
   });
   if (!st.ok()) {
     WipeCustomer(*c);
-    if (st.reason() == "reveal_quota_exceeded") return Refuse(entry, st);
-    if (st.reason() == "audit_unavailable") return st;
-    return Unavailable("the audit log cannot be written; nothing was done", "audit_unavailable");
+    if (st.Is(Reason::kRevealQuotaExceeded)) return guard_.Refuse(entry, st);
+    return IsAuditUnavailable(st) ? st : audit::AuditUnavailable();
   }
   RevealResult result;
   result.id = c->id;
@@ -303,23 +273,20 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who, const R
 
 StatusOr<CustomerView> AccessService::Update(const auth::Principal& who, const RequestMeta& meta,
                                              std::string_view id, const CustomerPatch& patch) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerUpdate, id));
-  audit::Entry entry = EntryFor(who, meta, "customer.update", id);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kCustomerUpdate, id);
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerUpdate, entry));
   std::vector<ContactField> changed;
   if (patch.email) changed.push_back(ContactField::kEmail);
   if (patch.phone) changed.push_back(ContactField::kPhone);
   if (patch.name) changed.push_back(ContactField::kName);
   entry.fields = FieldLevels(who, changed);
   if (changed.empty()) {
-    return Refuse(entry, InvalidArgument("nothing to update", "patch_empty"));
+    return guard_.Refuse(entry, InvalidArgument("nothing to update", "patch_empty"));
   }
   auto updated = customers_.Update(id, patch, [&](store::Database& db, const std::string&) {
     return audit_.Append(db, entry).status();
   });
-  if (!updated.ok()) {
-    if (updated.status().reason() == "audit_unavailable") return updated.status();
-    return Refuse(entry, updated.status());
-  }
+  if (!updated.ok()) return guard_.RefuseChange(entry, updated.status());
   CustomerView view = Render(who, *updated);
   WipeCustomer(*updated);
   return view;
@@ -327,18 +294,15 @@ StatusOr<CustomerView> AccessService::Update(const auth::Principal& who, const R
 
 StatusOr<ErasureReceipt> AccessService::Erase(const auth::Principal& who, const RequestMeta& meta,
                                               std::string_view id) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerErase, id));
-  audit::Entry entry = EntryFor(who, meta, "customer.erase", id);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kCustomerErase, id);
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerErase, entry));
   entry.fields = "email,phone,name";
   ErasureReceipt receipt;
   Status st = customers_.Erase(id, [&](store::Database& db, const std::string&) -> Status {
     ASSIGN_OR_RETURN(receipt.audit, audit_.Append(db, entry));
     return Status::Ok();
   });
-  if (!st.ok()) {
-    if (st.reason() == "audit_unavailable") return st;
-    return Refuse(entry, st);
-  }
+  if (!st.ok()) return guard_.RefuseChange(entry, st);
   receipt.id = std::string(id);
   receipt.erased_at_ms = receipt.audit.time_ms;
   receipt.actor = who.Label();
@@ -348,12 +312,12 @@ StatusOr<ErasureReceipt> AccessService::Erase(const auth::Principal& who, const 
 StatusOr<FindOrCreateResult> AccessService::FindOrCreate(const auth::Principal& who,
                                                          const RequestMeta& meta,
                                                          const CustomerInput& input) {
-  if (!policy_.Allows(who.roles, Action::kCustomerSearch)) {
-    return Authorize(who, meta, Action::kCustomerSearch, "");
-  }
+  // Refused as the search it starts with.
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerSearch,
+                                   EntryFor(who, meta, AuditAction::kCustomerSearch, "")));
   if (!input.email && !input.phone) {
-    return Refuse(
-        EntryFor(who, meta, "customer.find_or_create", ""),
+    return guard_.Refuse(
+        EntryFor(who, meta, AuditAction::kCustomerFindOrCreate, ""),
         InvalidArgument("a customer needs an email or a phone number", "contact_required"));
   }
   SearchQuery query;

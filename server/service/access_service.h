@@ -23,20 +23,10 @@
 #include "common/rate_limiter.h"
 #include "common/status.h"
 #include "policy/policy.h"
+#include "service/audit_guard.h"
 #include "service/customer_service.h"
 
 namespace vault::service {
-
-// Where a request came from, for the audit.
-struct RequestMeta {
-  std::string request_id;
-  std::string client;
-};
-
-// An audit entry for `who` doing `action` on `record_id` (a customer id, or
-// an admin action's target), from the request `meta`; outcome "success".
-audit::Entry EntryFor(const auth::Principal& who, const RequestMeta& meta, std::string_view action,
-                      std::string_view record_id);
 
 // One field as the caller may see it.
 struct FieldView {
@@ -109,7 +99,7 @@ class AccessService {
   FieldSet VisibleFields(const auth::Principal& who) const;
 
   // Records a refusal that happened before a principal was known (bad token).
-  Status RecordUnauthenticated(const RequestMeta& meta, std::string_view action,
+  Status RecordUnauthenticated(const RequestMeta& meta, audit::AuditAction action,
                                std::string_view detail);
 
   // "email:masked,phone:masked,name:masked" for the audit.
@@ -120,19 +110,15 @@ class AccessService {
   const policy::Policy& policy() const { return policy_; }
 
  private:
-  // Checks the action; on refusal records the entry and returns the error.
-  Status Authorize(const auth::Principal& who, const RequestMeta& meta, policy::Action action,
-                   std::string_view record_id);
-  // Records `entry` with `failure`'s outcome and returns `failure` (or the
-  // audit's own failure, which wins: fail closed).
-  Status Refuse(audit::Entry entry, const Status& failure);
   Status CheckLookupRate(const auth::Principal& who, const RequestMeta& meta,
-                         std::string_view action, std::string_view record_id);
+                         audit::AuditAction action, std::string_view record_id);
 
   CustomerService& customers_;
   const policy::Policy& policy_;
   audit::AuditLog& audit_;
   Clock clock_;
+  // Refusals change and reveal nothing: committed, not waiting for fsync.
+  AuditGuard guard_;
   RateLimiter lookups_;
 };
 

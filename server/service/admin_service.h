@@ -14,6 +14,7 @@
 #include "auth/principal.h"
 #include "policy/policy.h"
 #include "service/access_service.h"
+#include "service/audit_guard.h"
 #include "service/key_rotation.h"
 #include "store/audit_tables.h"
 
@@ -63,17 +64,16 @@ class AdminService {
   Status DestroyKey(const auth::Principal& who, const RequestMeta& meta, uint32_t id);
 
  private:
-  Status Authorize(const auth::Principal& who, const RequestMeta& meta, policy::Action action,
-                   std::string_view audit_action, std::string_view target);
-  Status Refuse(audit::Entry entry, const Status& failure);
-  // Records a read-only admin action (listing) as durable before returning.
-  Status RecordRead(const auth::Principal& who, const RequestMeta& meta, std::string_view action,
-                    std::string_view detail);
+  // Records a read-only admin action (a listing) with `detail`, durable
+  // before returning.
+  Status RecordRead(audit::Entry entry, std::string detail);
 
   auth::AuthService& auth_;
   const policy::Policy& policy_;
   audit::AuditLog& audit_;
   store::Store& store_;
+  // Refusals are fsynced; the message names the admin action refused.
+  AuditGuard guard_;
   KeyRotator* rotator_ = nullptr;
 };
 

@@ -205,13 +205,13 @@ StatusOr<Customer> CustomerService::Decrypt(const crypto::Keyring& ring,
 }
 
 StatusOr<Customer> CustomerService::Get(std::string_view id, FieldSet fields) const {
-  if (!IsCustomerId(id)) return NotFound("no such customer", "customer_not_found");
+  if (!IsCustomerId(id)) return NotFound("no such customer", Reason::kCustomerNotFound);
   std::optional<store::CustomerRow> row;
   RETURN_IF_ERROR(store_.Read([&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(row, store::FindCustomer(db, id));
     return Status::Ok();
   }));
-  if (!row) return NotFound("no such customer", "customer_not_found");
+  if (!row) return NotFound("no such customer", Reason::kCustomerNotFound);
   return Decrypt(*keys_.Get(), *row, fields);
 }
 
@@ -259,7 +259,7 @@ StatusOr<bool> CustomerService::Verify(std::string_view id, ContactField field,
   if (field == ContactField::kName) {
     return InvalidArgument("only email and phone can be verified", "field_invalid");
   }
-  if (!IsCustomerId(id)) return NotFound("no such customer", "customer_not_found");
+  if (!IsCustomerId(id)) return NotFound("no such customer", Reason::kCustomerNotFound);
   std::string normalized;
   if (field == ContactField::kEmail) {
     ASSIGN_OR_RETURN(normalized, NormalizeEmail(value));
@@ -271,7 +271,7 @@ StatusOr<bool> CustomerService::Verify(std::string_view id, ContactField field,
     ASSIGN_OR_RETURN(row, store::FindCustomer(db, id));
     return Status::Ok();
   }));
-  if (!row) return NotFound("no such customer", "customer_not_found");
+  if (!row) return NotFound("no such customer", Reason::kCustomerNotFound);
   const auto& stored = field == ContactField::kEmail ? row->email_idx : row->phone_idx;
   uint32_t key_id = field == ContactField::kEmail ? row->email_idx_key_id : row->phone_idx_key_id;
   if (!stored) return false;
@@ -286,7 +286,7 @@ StatusOr<bool> CustomerService::Verify(std::string_view id, ContactField field,
 
 StatusOr<Customer> CustomerService::Update(std::string_view id, const CustomerPatch& patch,
                                            const InTransaction& hook) {
-  if (!IsCustomerId(id)) return NotFound("no such customer", "customer_not_found");
+  if (!IsCustomerId(id)) return NotFound("no such customer", Reason::kCustomerNotFound);
   NormalizedInput in;
   RETURN_IF_ERROR(NormalizeInto(CustomerInput{patch.email, patch.phone, patch.name},
                                 options_.default_region, true, &in));
@@ -294,7 +294,7 @@ StatusOr<Customer> CustomerService::Update(std::string_view id, const CustomerPa
   RETURN_IF_ERROR(store_.Write([&](store::Database& db) -> Status {
     std::shared_ptr<const crypto::Keyring> ring = keys_.Get();
     ASSIGN_OR_RETURN(auto found, store::FindCustomer(db, id));
-    if (!found) return NotFound("no such customer", "customer_not_found");
+    if (!found) return NotFound("no such customer", Reason::kCustomerNotFound);
     store::CustomerRow row = std::move(*found);
     ASSIGN_OR_RETURN(crypto::SecretBytes dek, UnwrapRowDek(*ring, row));
     if (in.email) {
@@ -316,10 +316,10 @@ StatusOr<Customer> CustomerService::Update(std::string_view id, const CustomerPa
 }
 
 Status CustomerService::Erase(std::string_view id, const InTransaction& hook) {
-  if (!IsCustomerId(id)) return NotFound("no such customer", "customer_not_found");
+  if (!IsCustomerId(id)) return NotFound("no such customer", Reason::kCustomerNotFound);
   return store_.Write([&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(bool deleted, store::DeleteCustomer(db, id));
-    if (!deleted) return NotFound("no such customer", "customer_not_found");
+    if (!deleted) return NotFound("no such customer", Reason::kCustomerNotFound);
     if (hook) RETURN_IF_ERROR(hook(db, std::string(id)));
     return Status::Ok();
   });

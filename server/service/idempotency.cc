@@ -32,7 +32,7 @@ bool SameBytes(std::string_view a, std::string_view b) {
 
 Status Reused() {
   return FailedPrecondition("this Idempotency-Key was used with a different request; use a new key",
-                            "idempotency_key_reused");
+                            Reason::kIdempotencyKeyReused);
 }
 
 }  // namespace

@@ -247,9 +247,8 @@ StatusOr<bool> KeyRotator::ApplyBatch(const Batch& batch, store::RotationJobRow&
           next.finished_at = clock_();
           next.total = std::max(next.total, next.done);
           finished = true;
-          audit::Entry e;
+          audit::Entry e(audit::AuditAction::kKeysRotationComplete);
           e.principal = "system";
-          e.action = "keys.rotation.complete";
           e.record_id = "key:" + std::to_string(next.new_key_id);
           e.detail = "purpose=" + next.purpose + " records=" + std::to_string(next.done);
           RETURN_IF_ERROR(audit_.Append(db, e).status());

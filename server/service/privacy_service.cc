@@ -11,6 +11,7 @@
 namespace vault::service {
 namespace {
 
+using audit::AuditAction;
 using policy::Action;
 using policy::Level;
 
@@ -18,8 +19,6 @@ constexpr int64_t kDaySeconds = 24 * 3600;
 constexpr int kAuditPage = 1000;
 constexpr char kRetentionPrincipal[] = "system:retention";
 constexpr const char* kChannels[] = {"web", "pos", "import", "staff"};
-
-Status Forbidden(std::string message) { return PermissionDenied(std::move(message), "forbidden"); }
 
 // The reason of an access export (NormalizeReason), or InvalidArgument.
 StatusOr<std::string> StatedReason(std::string_view reason) {
@@ -117,28 +116,12 @@ PrivacyService::PrivacyService(CustomerService& customers, store::Store& store,
       policy_(policy),
       audit_(audit),
       options_(std::move(options)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      guard_(
+          audit, policy,
+          {store::Durability::kDurable, RefusalDetail::kAppendReason, RefusalNames::kPermission}) {}
 
 PrivacyService::~PrivacyService() { StopSchedule(); }
-
-Status PrivacyService::Refuse(audit::Entry entry, const Status& failure) {
-  entry.outcome = audit::OutcomeFor(failure);
-  if (entry.detail.empty()) {
-    entry.detail = failure.reason();
-  } else {
-    entry.detail += " error=" + failure.reason();
-  }
-  auto recorded = audit_.Record(entry);
-  if (!recorded.ok()) return recorded.status();
-  return failure;
-}
-
-Status PrivacyService::Authorize(const auth::Principal& who, const RequestMeta& meta, Action action,
-                                 std::string_view audit_action, std::string_view record_id) {
-  if (policy_.Allows(who.roles, action)) return Status::Ok();
-  return Refuse(EntryFor(who, meta, audit_action, record_id),
-                Forbidden("your role may not " + std::string(policy::ActionName(action))));
-}
 
 const NoticeVersion* PrivacyService::FindNotice(std::string_view version) const {
   for (const auto& n : options_.notices) {
@@ -176,30 +159,30 @@ std::vector<ConsentState> PrivacyService::StateOf(
 StatusOr<ConsentState> PrivacyService::SetConsent(const auth::Principal& who,
                                                   const RequestMeta& meta, std::string_view id,
                                                   const ConsentChange& change) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kConsentWrite, "consent.write", id));
-  audit::Entry entry = EntryFor(who, meta, "consent.write", id);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kConsentWrite, id);
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kConsentWrite, entry));
   if (!KnownPurpose(change.purpose)) {
-    return Refuse(entry, InvalidArgument("unknown consent purpose; the configured ones are "
-                                         "in privacy.consent_purposes",
-                                         "purpose_unknown"));
+    return guard_.Refuse(entry, InvalidArgument("unknown consent purpose; the configured ones are "
+                                                "in privacy.consent_purposes",
+                                                "purpose_unknown"));
   }
   entry.detail = "purpose=" + change.purpose + " granted=" + (change.granted ? "true" : "false");
   bool channel_ok = std::any_of(std::begin(kChannels), std::end(kChannels),
                                 [&](const char* c) { return change.channel == c; });
   if (!channel_ok) {
-    return Refuse(entry,
-                  InvalidArgument("channel must be web, pos, import or staff", "channel_invalid"));
+    return guard_.Refuse(
+        entry, InvalidArgument("channel must be web, pos, import or staff", "channel_invalid"));
   }
   entry.detail += " channel=" + change.channel;
   const NoticeVersion* notice = FindNotice(change.notice_version);
   if (notice == nullptr) {
-    return Refuse(entry, InvalidArgument("unknown notice version; the configured ones are "
-                                         "in privacy.notices",
-                                         "notice_unknown"));
+    return guard_.Refuse(entry, InvalidArgument("unknown notice version; the configured ones are "
+                                                "in privacy.notices",
+                                                "notice_unknown"));
   }
   entry.detail += " notice=" + notice->version;
   if (!IsCustomerId(id)) {
-    return Refuse(entry, NotFound("no such customer", "customer_not_found"));
+    return guard_.Refuse(entry, NotFound("no such customer", Reason::kCustomerNotFound));
   }
 
   store::ConsentRow row;
@@ -212,17 +195,14 @@ StatusOr<ConsentState> PrivacyService::SetConsent(const auth::Principal& who,
   row.notice_hash = notice->hash;
   Status st = store_.Write([&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(auto customer, store::FindCustomer(db, id));
-    if (!customer) return NotFound("no such customer", "customer_not_found");
+    if (!customer) return NotFound("no such customer", Reason::kCustomerNotFound);
     ASSIGN_OR_RETURN(audit::Receipt receipt, audit_.Append(db, entry));
     row.audit_seq = receipt.seq;
     row.time_ms = receipt.time_ms;
     ASSIGN_OR_RETURN(row.seq, store::InsertConsent(db, row));
     return Status::Ok();
   });
-  if (!st.ok()) {
-    if (st.reason() == "audit_unavailable") return st;
-    return Refuse(entry, st);
-  }
+  if (!st.ok()) return guard_.RefuseChange(entry, st);
   ConsentState state;
   state.purpose = row.purpose;
   state.granted = row.granted;
@@ -236,19 +216,19 @@ StatusOr<ConsentState> PrivacyService::SetConsent(const auth::Principal& who,
 StatusOr<std::vector<ConsentState>> PrivacyService::Consents(const auth::Principal& who,
                                                              const RequestMeta& meta,
                                                              std::string_view id) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerRead, "consent.read", id));
-  audit::Entry entry = EntryFor(who, meta, "consent.read", id);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kConsentRead, id);
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerRead, entry));
   if (!IsCustomerId(id)) {
-    return Refuse(entry, NotFound("no such customer", "customer_not_found"));
+    return guard_.Refuse(entry, NotFound("no such customer", Reason::kCustomerNotFound));
   }
   std::vector<store::ConsentRow> current;
   Status st = store_.Read([&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(auto customer, store::FindCustomer(db, id));
-    if (!customer) return NotFound("no such customer", "customer_not_found");
+    if (!customer) return NotFound("no such customer", Reason::kCustomerNotFound);
     ASSIGN_OR_RETURN(current, store::CurrentConsents(db, id));
     return Status::Ok();
   });
-  if (!st.ok()) return Refuse(entry, st);
+  if (!st.ok()) return guard_.Refuse(entry, st);
   RETURN_IF_ERROR(audit_.Record(entry).status());
   return StateOf(current);
 }
@@ -258,17 +238,17 @@ StatusOr<std::vector<ConsentState>> PrivacyService::Consents(const auth::Princip
 StatusOr<MarketingExport> PrivacyService::ExportMarketing(const auth::Principal& who,
                                                           const RequestMeta& meta,
                                                           std::string_view purpose) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kMarketingExport, "marketing.export", ""));
-  audit::Entry entry = EntryFor(who, meta, "marketing.export", "");
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kMarketingExport, "");
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kMarketingExport, entry));
   if (!KnownPurpose(purpose)) {
-    return Refuse(entry, InvalidArgument("unknown consent purpose", "purpose_unknown"));
+    return guard_.Refuse(entry, InvalidArgument("unknown consent purpose", "purpose_unknown"));
   }
   entry.detail = "purpose=" + std::string(purpose);
   auto field_it = options_.export_fields.find(std::string(purpose));
   if (field_it == options_.export_fields.end()) {
-    return Refuse(entry, InvalidArgument("this purpose has no marketing export "
-                                         "(privacy.export_fields)",
-                                         "purpose_not_exportable"));
+    return guard_.Refuse(entry, InvalidArgument("this purpose has no marketing export "
+                                                "(privacy.export_fields)",
+                                                "purpose_not_exportable"));
   }
   // The purpose's own field goes out because the customer consented to being
   // contacted through it; any other field only where the role may see it in
@@ -292,7 +272,7 @@ StatusOr<MarketingExport> PrivacyService::ExportMarketing(const auth::Principal&
     ASSIGN_OR_RETURN(ids, store::CustomersConsentingTo(db, purpose));
     return Status::Ok();
   });
-  if (!st.ok()) return Refuse(entry, st);
+  if (!st.ok()) return guard_.Refuse(entry, st);
 
   for (size_t i = 0; i < out.columns.size(); ++i) {
     if (i > 0) out.csv += ",";
@@ -304,7 +284,7 @@ StatusOr<MarketingExport> PrivacyService::ExportMarketing(const auth::Principal&
     if (!c.ok()) {
       if (c.status().code() == StatusCode::kNotFound) continue;  // erased meanwhile
       crypto::WipeString(out.csv);
-      return Refuse(entry, c.status());
+      return guard_.Refuse(entry, c.status());
     }
     const auto& value = field == ContactField::kEmail ? c->email : c->phone;
     if (value) {
@@ -333,20 +313,17 @@ StatusOr<MarketingExport> PrivacyService::ExportMarketing(const auth::Principal&
 
 Status PrivacyService::MarkSeen(const auth::Principal& who, const RequestMeta& meta,
                                 std::string_view id) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerRead, "customer.seen", id));
-  audit::Entry entry = EntryFor(who, meta, "customer.seen", id);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kCustomerSeen, id);
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerRead, entry));
   if (!IsCustomerId(id)) {
-    return Refuse(entry, NotFound("no such customer", "customer_not_found"));
+    return guard_.Refuse(entry, NotFound("no such customer", Reason::kCustomerNotFound));
   }
   Status st = customers_.Touch({std::string(id)}, [&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(auto customer, store::FindCustomer(db, id));
-    if (!customer) return NotFound("no such customer", "customer_not_found");
+    if (!customer) return NotFound("no such customer", Reason::kCustomerNotFound);
     return audit_.Append(db, entry).status();
   });
-  if (!st.ok()) {
-    if (st.reason() == "audit_unavailable") return st;
-    return Refuse(entry, st);
-  }
+  if (!st.ok()) return guard_.RefuseChange(entry, st);
   return Status::Ok();
 }
 
@@ -355,21 +332,21 @@ Status PrivacyService::MarkSeen(const auth::Principal& who, const RequestMeta& m
 StatusOr<AccessExport> PrivacyService::ExportCustomer(const auth::Principal& who,
                                                       const RequestMeta& meta, std::string_view id,
                                                       std::string_view reason) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerExport, "customer.export", id));
-  audit::Entry entry = EntryFor(who, meta, "customer.export", id);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kCustomerExport, id);
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerExport, entry));
   entry.fields = "email:plaintext,phone:plaintext,name:plaintext";
   for (ContactField f : policy::kAllFields) {
     if (policy_.FieldLevel(who.roles, f) < Level::kPlaintext) {
-      return Refuse(entry, Forbidden(std::string("an access export shows every field in "
-                                                 "plaintext; your role may not see ") +
-                                     ContactFieldName(f)));
+      return guard_.Refuse(entry, Forbidden(std::string("an access export shows every field in "
+                                                        "plaintext; your role may not see ") +
+                                            ContactFieldName(f)));
     }
   }
   auto stated = StatedReason(reason);
-  if (!stated.ok()) return Refuse(entry, stated.status());
+  if (!stated.ok()) return guard_.Refuse(entry, stated.status());
   entry.reason = *stated;
   auto customer = customers_.Get(id, FieldSet::All());
-  if (!customer.ok()) return Refuse(entry, customer.status());
+  if (!customer.ok()) return guard_.Refuse(entry, customer.status());
 
   // Durable before any plaintext leaves; and so it lists itself.
   auto recorded = audit_.Record(entry);
@@ -409,14 +386,14 @@ StatusOr<AccessExport> PrivacyService::ExportCustomer(const auth::Principal& who
 
 StatusOr<RetentionReport> PrivacyService::RunRetention(const auth::Principal& who,
                                                        const RequestMeta& meta, bool dry_run) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kCustomerErase, "retention.run", ""));
-  return Retain(EntryFor(who, meta, "retention.run", ""), dry_run);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kRetentionRun, "");
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kCustomerErase, entry));
+  return Retain(entry, dry_run);
 }
 
 StatusOr<RetentionReport> PrivacyService::RunScheduledRetention() {
-  audit::Entry base;
+  audit::Entry base(AuditAction::kRetentionRun);
   base.principal = kRetentionPrincipal;
-  base.action = "retention.run";
   base.request_id = "retention-" + std::to_string(clock_());
   base.client = "scheduler";
   return Retain(base, /*dry_run=*/false);
@@ -462,7 +439,7 @@ StatusOr<RetentionReport> PrivacyService::Retain(const audit::Entry& base, bool 
       continue;
     }
     audit::Entry entry = base;
-    entry.action = "customer.erase";
+    entry.action = AuditAction::kCustomerErase;
     entry.record_id = p.id;
     entry.fields = "email,phone,name";
     entry.reason = "retention: " + p.reason;
@@ -471,19 +448,19 @@ StatusOr<RetentionReport> PrivacyService::Retain(const audit::Entry& base, bool 
     // since the plan was made stays.
     Status st = store_.Write([&](store::Database& db) -> Status {
       ASSIGN_OR_RETURN(auto row, store::FindCustomer(db, p.id));
-      if (!row) return NotFound("already erased", "customer_not_found");
+      if (!row) return NotFound("already erased", Reason::kCustomerNotFound);
       std::vector<store::ConsentRow> current;
       if (!options_.days_with_consent.empty()) {
         ASSIGN_OR_RETURN(current, store::CurrentConsents(db, p.id));
       }
       if (!Judge(options_, row->last_seen_at, now_s, current).erase) {
-        return FailedPrecondition("seen since the plan was made", "customer_kept");
+        return FailedPrecondition("seen since the plan was made", Reason::kCustomerKept);
       }
       ASSIGN_OR_RETURN(bool deleted, store::DeleteCustomer(db, p.id));
-      if (!deleted) return NotFound("already erased", "customer_not_found");
+      if (!deleted) return NotFound("already erased", Reason::kCustomerNotFound);
       return audit_.Append(db, entry).status();
     });
-    if (st.reason() == "customer_not_found" || st.reason() == "customer_kept") continue;
+    if (st.Is(Reason::kCustomerNotFound) || st.Is(Reason::kCustomerKept)) continue;
     if (!st.ok()) return st;  // fail closed: stop at the first failure
     ++report.erased;
     ++report.by_reason[p.reason];
@@ -571,15 +548,15 @@ bool PrivacyService::WaitForScheduledRuns(int64_t n, std::chrono::milliseconds t
 StatusOr<ReceiptCheck> PrivacyService::VerifyReceipt(const auth::Principal& who,
                                                      const RequestMeta& meta,
                                                      const ReceiptClaim& receipt) {
-  RETURN_IF_ERROR(Authorize(who, meta, Action::kAuditRead, "audit.receipt_verify", receipt.id));
-  audit::Entry entry = EntryFor(who, meta, "audit.receipt_verify", receipt.id);
+  audit::Entry entry = EntryFor(who, meta, AuditAction::kAuditReceiptVerify, receipt.id);
+  RETURN_IF_ERROR(guard_.Authorize(who, Action::kAuditRead, entry));
   entry.detail = "seq=" + std::to_string(receipt.audit_seq);
   std::optional<store::AuditRow> row;
   Status st = store_.Read([&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(row, store::FindAuditRow(db, receipt.audit_seq));
     return Status::Ok();
   });
-  if (!st.ok()) return Refuse(entry, st);
+  if (!st.ok()) return guard_.Refuse(entry, st);
 
   ReceiptCheck check;
   auto fail = [&](std::string problem) {
@@ -591,7 +568,8 @@ StatusOr<ReceiptCheck> PrivacyService::VerifyReceipt(const auth::Principal& who,
     if (crypto::HexEncode(row->mac) != receipt.audit_mac_hex) {
       fail("the MAC does not match the audit entry at that sequence number");
     }
-    if (row->action != "customer.erase" || row->outcome != "success") {
+    if (row->action != audit::AuditActionName(AuditAction::kCustomerErase) ||
+        row->outcome != "success") {
       fail("the audit entry at that sequence number is not an erasure");
     }
     if (row->record_id != receipt.id) fail("the erasure entry names another customer");

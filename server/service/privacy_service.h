@@ -44,6 +44,7 @@
 #include "common/status.h"
 #include "policy/policy.h"
 #include "service/access_service.h"
+#include "service/audit_guard.h"
 #include "service/customer_service.h"
 #include "store/audit_tables.h"
 #include "store/privacy_tables.h"
@@ -201,9 +202,6 @@ class PrivacyService {
   const PrivacyOptions& options() const { return options_; }
 
  private:
-  Status Authorize(const auth::Principal& who, const RequestMeta& meta, policy::Action action,
-                   std::string_view audit_action, std::string_view record_id);
-  Status Refuse(audit::Entry entry, const Status& failure);
   StatusOr<RetentionReport> Retain(const audit::Entry& base, bool dry_run);
   const NoticeVersion* FindNotice(std::string_view version) const;
   bool KnownPurpose(std::string_view purpose) const;
@@ -215,6 +213,9 @@ class PrivacyService {
   audit::AuditLog& audit_;
   PrivacyOptions options_;
   Clock clock_;
+  // Refusals are fsynced; a refusal keeps the entry's detail and adds
+  // " error=<reason>".
+  AuditGuard guard_;
 
   std::mutex retention_mu_;  // one retention run at a time
 

@@ -70,7 +70,7 @@ StatusOr<int64_t> InsertConsent(Database& db, const ConsentRow& row) {
                  .Run();
   if (s.code() == StatusCode::kAborted) {
     // The foreign key: callers validate channel and purpose beforehand.
-    return NotFound("no such customer", "customer_not_found");
+    return NotFound("no such customer", Reason::kCustomerNotFound);
   }
   RETURN_IF_ERROR(s);
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db.raw()));

@@ -18,7 +18,7 @@ Status SqliteStatus(int rc, sqlite3* db, std::string_view what) {
   std::string message = std::string(what) + ": " + detail;
   switch (primary) {
     case SQLITE_FULL:
-      return ResourceExhausted("storage is full", "storage_full");
+      return ResourceExhausted("storage is full", Reason::kStorageFull);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return Unavailable("storage is busy, try again", "storage_busy");

@@ -40,9 +40,7 @@ constexpr int kRestartWaitMs = 20;
 // filesystem has room for the reserve and this much (or the reserve) again.
 constexpr int64_t kMinRoomBytes = 1 << 20;
 
-Status StorageFull() { return ResourceExhausted("storage is full", "storage_full"); }
-
-bool IsStorageFull(const Status& st) { return st.reason() == "storage_full"; }
+Status StorageFull() { return ResourceExhausted("storage is full", Reason::kStorageFull); }
 
 }  // namespace
 

@@ -204,7 +204,7 @@ Status UpdateCustomer(Database& db, const CustomerRow& row) {
     return AlreadyExists("a customer with this email exists already", "duplicate_email");
   }
   RETURN_IF_ERROR(s);
-  if (db.Changes() != 1) return NotFound("no such customer", "customer_not_found");
+  if (db.Changes() != 1) return NotFound("no such customer", Reason::kCustomerNotFound);
   return Status::Ok();
 }
 

@@ -57,11 +57,10 @@ CustomerInput Person(int i, bool with_phone = true) {
   return in;
 }
 
-audit::Entry AdminEntry(const std::string& action) {
-  audit::Entry e;
+audit::Entry AdminEntry(audit::AuditAction action) {
+  audit::Entry e(action);
   e.principal = "employee:root-admin";
   e.roles = "admin";
-  e.action = action;
   return e;
 }
 
@@ -272,7 +271,7 @@ TEST_F(KeyRotationTest, DataRotationRewrapsEveryDekAndLeavesFieldCiphertextsUnto
   ASSERT_EQ(RecordsUsing(old_kek), 300);
 
   KeyRotator& rotator = NewRotator(Batches(64));
-  auto started = rotator.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate"));
+  auto started = rotator.Start(KeyPurpose::kData, AdminEntry(audit::AuditAction::kAdminKeysRotate));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   EXPECT_EQ(started->state, "running");
   EXPECT_EQ(started->old_key_id, old_kek);
@@ -339,7 +338,8 @@ TEST_F(KeyRotationTest, IndexRotationKeepsEveryLookupWorkingDuringAndAfterTheJob
   // Small batches, the job held after its first until the lookups below
   // have run a round against it.
   KeyRotator& rotator = NewRotator(gate_.HoldAfter(1, Batches(16)));
-  auto started = rotator.Start(KeyPurpose::kIndex, AdminEntry("admin.keys.rotate"));
+  auto started =
+      rotator.Start(KeyPurpose::kIndex, AdminEntry(audit::AuditAction::kAdminKeysRotate));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   ASSERT_TRUE(gate_.WaitHeld());
   uint32_t new_idx = started->new_key_id;
@@ -382,7 +382,7 @@ TEST_F(KeyRotationTest, IndexRotationKeepsEveryLookupWorkingDuringAndAfterTheJob
     }
   }
   // With the old index key destroyed, every lookup still finds its record.
-  ASSERT_TRUE(rotator.Destroy(old_idx, AdminEntry("admin.keys.destroy")).ok());
+  ASSERT_TRUE(rotator.Destroy(old_idx, AdminEntry(audit::AuditAction::kAdminKeysDestroy)).ok());
   for (const auto& c : people) {
     auto found = c.email ? v_->customers->FindByEmail(*c.email, FieldSet::None())
                          : v_->customers->FindByPhone(*c.phone, FieldSet::None());
@@ -404,7 +404,7 @@ TEST_F(KeyRotationTest, RecordWrittenWithAStaleKeyringIsPickedUpByTheJob) {
   CustomerService stale(v_->store(), stale_keys, {"CA"});
 
   KeyRotator& rotator = NewRotator(gate_.HoldAfter(1, Batches(20)));
-  auto started = rotator.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate"));
+  auto started = rotator.Start(KeyPurpose::kData, AdminEntry(audit::AuditAction::kAdminKeysRotate));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   ASSERT_TRUE(gate_.WaitHeld());
   auto straggler = stale.Create(Person(7000, false));
@@ -432,7 +432,8 @@ TEST_F(KeyRotationTest, StaleWriteBehindTheCursorGetsASecondPass) {
   crypto::KeyringHolder stale_keys(OwnCopyOfTheKeyring());
   CustomerService stale(v_->store(), stale_keys, {"CA"});
   KeyRotator& rotator = NewRotator(gate_.HoldAfter(5, Batches(10)));
-  auto started = rotator.Start(KeyPurpose::kIndex, AdminEntry("admin.keys.rotate"));
+  auto started =
+      rotator.Start(KeyPurpose::kIndex, AdminEntry(audit::AuditAction::kAdminKeysRotate));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   ASSERT_TRUE(gate_.WaitHeld());
   ASSERT_EQ(rotator.Progress()->done, 50);
@@ -453,7 +454,7 @@ TEST_F(KeyRotationTest, StaleWriteBehindTheCursorGetsASecondPass) {
   auto done = rotator.Progress();
   EXPECT_GE(done->done, 200);
   EXPECT_EQ(done->done, done->total);
-  ASSERT_TRUE(rotator.Destroy(old_idx, AdminEntry("admin.keys.destroy")).ok());
+  ASSERT_TRUE(rotator.Destroy(old_idx, AdminEntry(audit::AuditAction::kAdminKeysDestroy)).ok());
   auto found = v_->customers->FindByEmail("moved0@example-shop.test", FieldSet::None());
   ASSERT_TRUE(found.ok() && found->size() == 1) << found.status().ToString();
   EXPECT_EQ((*found)[0].id, people[0].id);
@@ -472,7 +473,7 @@ TEST_F(KeyRotationTest, RequestHoldingThePreRotationKeyringNeverMeetsMovedRecord
     CustomerService request(v_->store(), in_flight, {"CA"});
     KeyRotator& rotator = NewRotator(Batches(10));
     std::thread start([&] {
-      auto started = rotator.Start(purpose, AdminEntry("admin.keys.rotate"));
+      auto started = rotator.Start(purpose, AdminEntry(audit::AuditAction::kAdminKeysRotate));
       EXPECT_TRUE(started.ok()) << started.status().ToString();
     });
     // The job row exists once Start committed it (the job then waits for
@@ -509,7 +510,7 @@ TEST_F(KeyRotationTest, ResumesFromItsCheckpointAfterAStop) {
   {
     // Two checkpoints, then the job stops mid-way (as at a shutdown).
     KeyRotator& first = NewRotator(gate_.StopAfter(2, Batches(25)));
-    auto started = first.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate"));
+    auto started = first.Start(KeyPurpose::kData, AdminEntry(audit::AuditAction::kAdminKeysRotate));
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     job_id = started->job_id;
     first.WaitIdle();
@@ -546,16 +547,17 @@ TEST_F(KeyRotationTest, ResumesFromItsCheckpointAfterAStop) {
 TEST_F(KeyRotationTest, StartRefusesASecondJobAndTheAuditPurpose) {
   CreatePeople(60);
   KeyRotator& rotator = NewRotator(gate_.HoldAfter(1, Batches(5)));
-  auto audit_rotation = rotator.Start(KeyPurpose::kAudit, AdminEntry("admin.keys.rotate"));
+  auto audit_rotation =
+      rotator.Start(KeyPurpose::kAudit, AdminEntry(audit::AuditAction::kAdminKeysRotate));
   EXPECT_EQ(audit_rotation.status().code(), StatusCode::kInvalidArgument);
   auto none = rotator.Progress();
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->exists);
 
-  auto first = rotator.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate"));
+  auto first = rotator.Start(KeyPurpose::kData, AdminEntry(audit::AuditAction::kAdminKeysRotate));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   ASSERT_TRUE(gate_.WaitHeld());
-  auto second = rotator.Start(KeyPurpose::kIndex, AdminEntry("admin.keys.rotate"));
+  auto second = rotator.Start(KeyPurpose::kIndex, AdminEntry(audit::AuditAction::kAdminKeysRotate));
   EXPECT_EQ(second.status().reason(), "rotation_running");
   // The refused start added no key.
   auto keys = rotator.ListKeys();
@@ -582,7 +584,7 @@ TEST_F(KeyRotationTest, ANewJobStartsTheMomentThePreviousOneReportsDone) {
   KeyRotator& rotator = NewRotator(Batches(10));
   for (int i = 0; i < 12; ++i) {
     KeyPurpose purpose = i % 2 == 0 ? KeyPurpose::kData : KeyPurpose::kIndex;
-    auto started = rotator.Start(purpose, AdminEntry("admin.keys.rotate"));
+    auto started = rotator.Start(purpose, AdminEntry(audit::AuditAction::kAdminKeysRotate));
     ASSERT_TRUE(started.ok()) << i << ": " << started.status().ToString();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (rotator.Progress()->state == "running" && std::chrono::steady_clock::now() < deadline) {
@@ -601,19 +603,20 @@ TEST_F(KeyRotationTest, DestroyRefusesWhileTheKeyIsActiveOrUsedThenShredsItsMate
   store::CustomerRow old_row = *Row(people[0].id);
   KeyRotator& rotator = NewRotator(gate_.HoldAfter(1, Batches(10)));
 
-  Status active = rotator.Destroy(old_kek, AdminEntry("admin.keys.destroy"));
+  Status active = rotator.Destroy(old_kek, AdminEntry(audit::AuditAction::kAdminKeysDestroy));
   EXPECT_EQ(active.code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(active.reason(), "key_in_use");
   EXPECT_THAT(active.message(), HasSubstr("active"));
-  EXPECT_EQ(rotator.Destroy(999, AdminEntry("admin.keys.destroy")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(rotator.Destroy(999, AdminEntry(audit::AuditAction::kAdminKeysDestroy)).code(),
+            StatusCode::kNotFound);
 
   crypto::KeyringHolder stale_keys(OwnCopyOfTheKeyring());
   CustomerService stale(v_->store(), stale_keys, {"CA"});
-  auto started = rotator.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate"));
+  auto started = rotator.Start(KeyPurpose::kData, AdminEntry(audit::AuditAction::kAdminKeysRotate));
   ASSERT_TRUE(started.ok());
   ASSERT_TRUE(gate_.WaitHeld());
   // Part of the running job: refused.
-  Status during = rotator.Destroy(old_kek, AdminEntry("admin.keys.destroy"));
+  Status during = rotator.Destroy(old_kek, AdminEntry(audit::AuditAction::kAdminKeysDestroy));
   EXPECT_EQ(during.reason(), "key_in_use");
   gate_.Open();
   rotator.WaitIdle();
@@ -622,20 +625,21 @@ TEST_F(KeyRotationTest, DestroyRefusesWhileTheKeyIsActiveOrUsedThenShredsItsMate
   auto straggler = stale.Create(Person(9000, false));
   ASSERT_TRUE(straggler.ok());
   ASSERT_EQ(RecordsUsing(old_kek), 1);
-  Status in_use = rotator.Destroy(old_kek, AdminEntry("admin.keys.destroy"));
+  Status in_use = rotator.Destroy(old_kek, AdminEntry(audit::AuditAction::kAdminKeysDestroy));
   EXPECT_EQ(in_use.reason(), "key_in_use");
   EXPECT_THAT(in_use.message(), HasSubstr("1 records"));
   EXPECT_NE(v_->keys().Get()->Find(old_kek, KeyPurpose::kData), nullptr);
   ASSERT_TRUE(v_->customers->Erase(straggler->id).ok());
 
-  ASSERT_TRUE(rotator.Destroy(old_kek, AdminEntry("admin.keys.destroy")).ok());
+  ASSERT_TRUE(rotator.Destroy(old_kek, AdminEntry(audit::AuditAction::kAdminKeysDestroy)).ok());
   // The live keyring no longer has it, and its row keeps no material.
   EXPECT_EQ(v_->keys().Get()->Find(old_kek, KeyPurpose::kData), nullptr);
   auto [state, wrapped_null, destroyed_at] = KeyRow(old_kek);
   EXPECT_EQ(state, "destroyed");
   EXPECT_TRUE(wrapped_null);
   EXPECT_TRUE(destroyed_at);
-  EXPECT_EQ(rotator.Destroy(old_kek, AdminEntry("admin.keys.destroy")).reason(), "key_destroyed");
+  EXPECT_EQ(rotator.Destroy(old_kek, AdminEntry(audit::AuditAction::kAdminKeysDestroy)).reason(),
+            "key_destroyed");
   EXPECT_THAT(AuditActions(),
               ::testing::Contains("admin.keys.destroy key:" + std::to_string(old_kek)));
   ExpectEveryoneDecrypts(people);
@@ -710,7 +714,8 @@ TEST_F(KeyRotationTest, RekeyedRootOpensAndTheOldRootNoLonger) {
   // Rotation keeps working under the new root.
   audit_ = std::make_unique<audit::AuditLog>(v_->store(), v_->keys());
   KeyRotator& rotator = NewRotator();
-  ASSERT_TRUE(rotator.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate")).ok());
+  ASSERT_TRUE(
+      rotator.Start(KeyPurpose::kData, AdminEntry(audit::AuditAction::kAdminKeysRotate)).ok());
   rotator.WaitIdle();
   ExpectEveryoneDecrypts(people);
   ExpectAuditIntact();
@@ -720,9 +725,10 @@ TEST_F(KeyRotationTest, RekeyKeepsDestroyedKeysDestroyedAndCanMoveToAPassphrase)
   std::vector<Customer> people = CreatePeople(30);
   uint32_t old_kek = Active(KeyPurpose::kData);
   KeyRotator& rotator = NewRotator();
-  ASSERT_TRUE(rotator.Start(KeyPurpose::kData, AdminEntry("admin.keys.rotate")).ok());
+  ASSERT_TRUE(
+      rotator.Start(KeyPurpose::kData, AdminEntry(audit::AuditAction::kAdminKeysRotate)).ok());
   rotator.WaitIdle();
-  ASSERT_TRUE(rotator.Destroy(old_kek, AdminEntry("admin.keys.destroy")).ok());
+  ASSERT_TRUE(rotator.Destroy(old_kek, AdminEntry(audit::AuditAction::kAdminKeysDestroy)).ok());
   rotator_.reset();
   v_->Close();
 
