@@ -18,12 +18,12 @@
 #include "api_client.h"
 #include "audit/audit_log.h"
 #include "auth/auth_service.h"
-#include "common/embedded_resources.h"
 #include "common/file_lock.h"
 #include "crypto/util.h"
 #include "csv_import.h"
 #include "http/dev_cert.h"
 #include "policy/policy.h"
+#include "policy/shipped_policy.h"
 #include "service/vault.h"
 #include "store/vault_tables.h"
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/embedded_resources.h"
 #include "http/routes.h"
+#include "http/web_files.h"
 
 namespace vault::http {
 namespace {

@@ -170,28 +170,6 @@ Status ReloadKeyring(store::Store& store, const crypto::SecretBytes& root,
   });
 }
 
-namespace {
-
-Status CopyDatabase(store::Database& src, const std::string& dest) {
-  {
-    ASSIGN_OR_RETURN(auto out, store::Database::Open(dest, store::Database::Mode::kReadWrite));
-    sqlite3_backup* backup = sqlite3_backup_init(out->raw(), "main", src.raw(), "main");
-    if (backup == nullptr) {
-      return store::SqliteStatus(sqlite3_errcode(out->raw()), out->raw(), "backup");
-    }
-    int rc = sqlite3_backup_step(backup, -1);
-    sqlite3_backup_finish(backup);
-    if (rc != SQLITE_DONE) return store::SqliteStatus(rc, out->raw(), "backup");
-    // One self-contained file: fold the WAL in and leave rollback mode.
-    RETURN_IF_ERROR(out->Execute("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;"));
-  }
-  ::unlink((dest + "-wal").c_str());
-  ::unlink((dest + "-shm").c_str());
-  return Status::Ok();
-}
-
-}  // namespace
-
 StatusOr<std::shared_ptr<const crypto::Keyring>> OpenKeyringOf(const std::string& path,
                                                                const RootKeySource& root) {
   ASSIGN_OR_RETURN(auto db, store::Database::Open(path, store::Database::Mode::kReadOnly));
@@ -262,7 +240,7 @@ Status BackupVault(const std::string& db_path, const std::string& dest) {
   ASSIGN_OR_RETURN(auto src, store::Database::Open(db_path, store::Database::Mode::kReadOnly));
   store::Transaction snapshot(*src, store::Transaction::Kind::kDeferred);
   RETURN_IF_ERROR(snapshot.begin_status());
-  Status st = CopyDatabase(*src, dest);
+  Status st = store::CopyDatabase(*src, dest);
   if (!st.ok()) ::unlink(dest.c_str());
   return st;
 }
@@ -280,7 +258,7 @@ Status RestoreVault(const std::string& backup, const std::string& db_path,
   ::unlink(staged.c_str());
   {
     ASSIGN_OR_RETURN(auto src, store::Database::Open(backup, store::Database::Mode::kReadOnly));
-    RETURN_IF_ERROR(CopyDatabase(*src, staged));
+    RETURN_IF_ERROR(store::CopyDatabase(*src, staged));
   }
   ::unlink((db_path + "-wal").c_str());
   ::unlink((db_path + "-shm").c_str());

@@ -1,5 +1,7 @@
 #include "store/key_tables.h"
 
+#include <sqlite3.h>
+
 namespace vault::store {
 namespace {
 

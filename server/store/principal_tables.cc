@@ -1,5 +1,7 @@
 #include "store/principal_tables.h"
 
+#include <sqlite3.h>
+
 #include <functional>
 
 namespace vault::store {

@@ -1,5 +1,7 @@
 #include "store/privacy_tables.h"
 
+#include <sqlite3.h>
+
 namespace vault::store {
 namespace {
 

@@ -1,6 +1,7 @@
 #include "store/sqlite.h"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,6 +198,22 @@ Status Transaction::Commit() {
   Status st = db_.Execute("COMMIT");
   if (st.ok()) open_ = false;
   return st;
+}
+
+Status CopyDatabase(Database& src, const std::string& dest) {
+  {
+    ASSIGN_OR_RETURN(auto out, Database::Open(dest, Database::Mode::kReadWrite));
+    sqlite3_backup* backup = sqlite3_backup_init(out->raw(), "main", src.raw(), "main");
+    if (backup == nullptr) return SqliteStatus(sqlite3_errcode(out->raw()), out->raw(), "backup");
+    int rc = sqlite3_backup_step(backup, -1);
+    sqlite3_backup_finish(backup);
+    if (rc != SQLITE_DONE) return SqliteStatus(rc, out->raw(), "backup");
+    // One self-contained file: fold the WAL in and leave rollback mode.
+    RETURN_IF_ERROR(out->Execute("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;"));
+  }
+  ::unlink((dest + "-wal").c_str());
+  ::unlink((dest + "-shm").c_str());
+  return Status::Ok();
 }
 
 }  // namespace vault::store

@@ -8,8 +8,6 @@
 // out). Not copyable.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +16,12 @@
 #include <unordered_map>
 
 #include "common/status.h"
+
+// SQLite's handle types, declared rather than included: <sqlite3.h> stays
+// private to store/ (vault_store links SQLite PRIVATE), so no room above the
+// store can call sqlite3_* even by accident.
+struct sqlite3;
+struct sqlite3_stmt;
 
 namespace vault::store {
 
@@ -86,6 +90,13 @@ class Database {
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
 };
+
+// Copies the database `src` is connected to into a new file at `dest` (mode
+// 0600) through SQLite's backup API, as of the snapshot `src` reads (hold a
+// read transaction on it for a consistent copy), then folds the WAL in and
+// leaves rollback-journal mode, so `dest` is one self-contained file. The one
+// database copy: Store::Backup, and the CLI's backup and restore.
+Status CopyDatabase(Database& src, const std::string& dest);
 
 // BEGIN IMMEDIATE (or DEFERRED for readers) on construction; ROLLBACK on
 // destruction unless Commit() succeeded.

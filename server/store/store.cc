@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -10,8 +11,8 @@
 #include <future>
 #include <string>
 
-#include "common/embedded_resources.h"
 #include "common/log.h"
+#include "store/migrations.h"
 
 namespace vault::store {
 namespace {
@@ -459,15 +460,7 @@ Status Store::Read(const Fn& fn) {
 }
 
 Status Store::Backup(const std::string& dest) {
-  return Read([&](Database& src) -> Status {
-    ASSIGN_OR_RETURN(auto out, Database::Open(dest, Database::Mode::kReadWrite));
-    sqlite3_backup* backup = sqlite3_backup_init(out->raw(), "main", src.raw(), "main");
-    if (backup == nullptr) return SqliteStatus(sqlite3_errcode(out->raw()), out->raw(), "backup");
-    int rc = sqlite3_backup_step(backup, -1);
-    sqlite3_backup_finish(backup);
-    if (rc != SQLITE_DONE) return SqliteStatus(rc, out->raw(), "backup");
-    return Status::Ok();
-  });
+  return Read([&](Database& src) { return CopyDatabase(src, dest); });
 }
 
 StoreStats Store::Stats() const {
