@@ -334,6 +334,7 @@ void KeyRotator::Run(int64_t job_id) {
     if (*finished) {
       log::Info("key rotation job " + std::to_string(job_id) +
                 " done: " + std::to_string(job->done) + " records");
+      if (options_.after_done) options_.after_done();
       break;
     }
     if (options_.after_batch && !options_.after_batch(job->done)) break;

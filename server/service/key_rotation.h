@@ -64,6 +64,9 @@ struct RotationOptions {
   // last), with the records done so far; returning false stops the job
   // there, as a shutdown would.
   std::function<bool(int64_t done)> after_batch;
+  // Tests: called on the job's thread once the job is committed "done"
+  // (Progress() says so from then on), before the thread leaves.
+  std::function<void()> after_done;
 };
 
 class KeyRotator {

@@ -138,10 +138,21 @@ TEST(SecretBytesTest, InlineLargerThanItsCapacityIsGuarded) {
   EXPECT_EQ(zero.ExposeSecret(), std::string(16, '\0'));
 }
 
+// The bytes themselves are overwritten, not only the length set to zero:
+// clear() keeps the buffer, so the plaintext would still be in it.
 TEST(SecretBytesTest, WipeStringClears) {
-  std::string plaintext = "alice@example.com";
-  WipeString(plaintext);
-  EXPECT_TRUE(plaintext.empty());
+  for (std::string plaintext : {std::string("alice@example.com"),  // in the object (SSO)
+                                std::string("alice.wonderland@example-shop.test, +15145550199")}) {
+    const size_t size = plaintext.size();
+    const char* buffer = plaintext.data();
+    ASSERT_NE(std::string_view(buffer, size), std::string(size, '\0'));  // the control
+    WipeString(plaintext);
+    EXPECT_TRUE(plaintext.empty());
+    // clear() keeps the buffer (the test relies on it, as libstdc++ does).
+    ASSERT_EQ(plaintext.data(), buffer);
+    EXPECT_EQ(std::string_view(buffer, size), std::string(size, '\0'))
+        << "plaintext left in the buffer after WipeString";
+  }
   std::string empty;
   WipeString(empty);
   EXPECT_TRUE(empty.empty());

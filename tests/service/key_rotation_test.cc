@@ -581,13 +581,28 @@ TEST_F(KeyRotationTest, StartRefusesASecondJobAndTheAuditPurpose) {
 // holding the rotator's lock, which that thread needs to leave, hung here).
 TEST_F(KeyRotationTest, ANewJobStartsTheMomentThePreviousOneReportsDone) {
   std::vector<Customer> people = CreatePeople(30);
-  KeyRotator& rotator = NewRotator(Batches(10));
+  // Woken the moment each job is committed done, while its thread is still
+  // on its way out: no polling of Progress().
+  std::mutex mu;
+  std::condition_variable cv;
+  int jobs_done = 0;
+  RotationOptions options = Batches(10);
+  options.after_done = [&] {
+    {
+      std::lock_guard lock(mu);
+      ++jobs_done;
+    }
+    cv.notify_all();
+  };
+  KeyRotator& rotator = NewRotator(options);
   for (int i = 0; i < 12; ++i) {
     KeyPurpose purpose = i % 2 == 0 ? KeyPurpose::kData : KeyPurpose::kIndex;
     auto started = rotator.Start(purpose, AdminEntry(audit::AuditAction::kAdminKeysRotate));
     ASSERT_TRUE(started.ok()) << i << ": " << started.status().ToString();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (rotator.Progress()->state == "running" && std::chrono::steady_clock::now() < deadline) {
+    {
+      std::unique_lock lock(mu);
+      ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return jobs_done == i + 1; }))
+          << "job " << i << " never finished";
     }
     ASSERT_EQ(rotator.Progress()->state, "done") << i;
   }
