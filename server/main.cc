@@ -18,8 +18,10 @@
 #include "service/access_service.h"
 #include "service/admin_service.h"
 #include "service/customer_service.h"
+#include "service/health_service.h"
 #include "service/idempotency.h"
 #include "service/privacy_service.h"
+#include "service/session_service.h"
 #include "service/vault.h"
 
 namespace {
@@ -97,17 +99,17 @@ int main(int argc, char** argv) {
   vault::service::PrivacyService privacy(customers, *vault->store, *policy, audit,
                                          vault::service::PrivacyOptions::FromConfig(*config));
   vault::service::IdempotencyService idempotency(*vault->store, *vault->keys);
+  access.set_erasure_scrub([&privacy] { return privacy.ScrubWal(); });
+  vault::service::SessionService sessions(auth, *policy, audit);
+  vault::service::HealthService health(*vault->store, audit);
 
   vault::http::App app;
   app.config = *config;
-  app.store = vault->store.get();
-  app.keys = vault->keys.get();
-  app.policy = &*policy;
-  app.customers = &customers;
   app.access = &access;
   app.admin = &admin;
   app.auth = &auth;
-  app.audit = &audit;
+  app.sessions = &sessions;
+  app.health = &health;
   app.metrics = &metrics;
   app.idempotency = &idempotency;
   app.privacy = &privacy;

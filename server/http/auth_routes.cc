@@ -11,24 +11,22 @@ std::string CookieHeader(const std::string& value, int64_t max_age_seconds) {
          "SameSite=Strict; Max-Age=" + std::to_string(max_age_seconds);
 }
 
-Json EncodePrincipal(const policy::Policy& policy, const auth::Principal& who) {
+Json EncodePrincipal(const service::PrincipalView& view) {
+  const auth::Principal& who = view.principal;
   Json roles = who.roles;
   Json fields = Json::object();
-  for (policy::Field f : policy::kAllFields) {
-    fields[std::string(policy::FieldName(f))] =
-        std::string(policy::LevelName(policy.FieldLevel(who.roles, f)));
+  for (const auto& [field, level] : view.fields) {
+    fields[std::string(policy::FieldName(field))] = std::string(policy::LevelName(level));
   }
   Json actions = Json::array();
-  for (policy::Action a : policy::kAllActions) {
-    if (policy.Allows(who.roles, a)) actions.push_back(std::string(policy::ActionName(a)));
-  }
+  for (policy::Action a : view.actions) actions.push_back(std::string(policy::ActionName(a)));
   Json out = {{"kind", who.kind == auth::Principal::Kind::kService ? "service" : "employee"},
               {"name", who.name},
               {"display_name", who.display_name},
               {"roles", roles},
               {"fields", fields},
               {"actions", actions},
-              {"reveal_quota_per_hour", policy.RevealQuotaPerHour(who.roles)}};
+              {"reveal_quota_per_hour", view.reveal_quota_per_hour}};
   if (!who.csrf_token.empty()) out["csrf_token"] = who.csrf_token;
   return out;
 }
@@ -42,23 +40,10 @@ void RegisterAuthRoutes(Router& server, App& app) {
       RETURN_IF_ERROR(OnlyMembers(body, {"username", "password"}));
       ASSIGN_OR_RETURN(std::string username, RequiredString(body, "username"));
       ASSIGN_OR_RETURN(std::string password, RequiredString(body, "password"));
-      audit::Entry entry(AuditAction::kAuthLogin);
-      entry.principal = "employee:" + username.substr(0, 64);
-      entry.request_id = c.meta.request_id;
-      entry.client = c.meta.client;
-      auto login = app.auth->Login(username, password, c.meta.client);
-      if (!login.ok()) {
-        entry.outcome = audit::OutcomeFor(login.status());
-        entry.detail = login.status().reason();
-        RETURN_IF_ERROR(app.audit->Record(entry).status());
-        return login.status();
-      }
-      entry.roles = login->principal.RolesString();
-      RETURN_IF_ERROR(app.audit->Record(entry).status());
-      res.set_header("Set-Cookie",
-                     CookieHeader(login->session, app.auth->options().session_absolute_ms / 1000));
-      Json out = EncodePrincipal(*app.policy, login->principal);
-      out["expires_at"] = login->expires_at_ms;
+      ASSIGN_OR_RETURN(auto login, app.sessions->Login(username, password, c.meta));
+      res.set_header("Set-Cookie", CookieHeader(login.session, app.sessions->session_max_age_s()));
+      Json out = EncodePrincipal(app.sessions->Describe(login.principal));
+      out["expires_at"] = login.expires_at_ms;
       WriteJson(res, 200, out);
       return Status::Ok();
     });
@@ -66,9 +51,7 @@ void RegisterAuthRoutes(Router& server, App& app) {
 
   server.Post("/v1/auth/logout", [&app](const httplib::Request& req, httplib::Response& res) {
     Authenticated(app, req, res, AuditAction::kAuthLogout, [&](Call& c) -> Status {
-      audit::Entry entry = service::EntryFor(c.who, c.meta, AuditAction::kAuthLogout, "");
-      if (c.who.via == "session") RETURN_IF_ERROR(app.auth->Logout(SessionCookie(req)));
-      RETURN_IF_ERROR(app.audit->Record(entry).status());
+      RETURN_IF_ERROR(app.sessions->Logout(c.who, c.meta, SessionCookie(req)));
       res.set_header("Set-Cookie", CookieHeader("", 0));
       res.status = 204;
       return Status::Ok();
@@ -77,7 +60,7 @@ void RegisterAuthRoutes(Router& server, App& app) {
 
   server.Get("/v1/auth/me", [&app](const httplib::Request& req, httplib::Response& res) {
     Authenticated(app, req, res, AuditAction::kAuthMe, [&](Call& c) -> Status {
-      WriteJson(res, 200, EncodePrincipal(*app.policy, c.who));
+      WriteJson(res, 200, EncodePrincipal(app.sessions->Describe(c.who)));
       return Status::Ok();
     });
   });

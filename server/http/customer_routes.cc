@@ -57,8 +57,6 @@ Status Idempotent(App& app, Call& c, const std::function<Status()>& handler) {
   return Status::Ok();
 }
 
-constexpr size_t kMaxBatchItems = 500;
-
 // The audit action of a batch item: what its `op` asks for (a find-or-create
 // starts with a search), or customer.batch when the item does not say.
 AuditAction ItemAction(const Json& item) {
@@ -69,14 +67,28 @@ AuditAction ItemAction(const Json& item) {
   return AuditAction::kCustomerBatch;
 }
 
-// Records the refusal of a batch item that never reached AccessService (not
-// an object, an unknown member or op, a member of the wrong type): every item
-// leaves one entry, a malformed one included.
-Status RecordItemRefused(App& app, const Call& c, const Json& item, const Status& failure) {
-  audit::Entry entry = service::EntryFor(c.who, c.meta, ItemAction(item), "");
-  entry.outcome = audit::OutcomeFor(failure);
-  entry.detail = failure.reason();
-  return app.audit->Record(entry).status();
+// One batch item as AccessService::Batch takes it; what cannot be read is
+// passed on as the item's failure, for the service to refuse and audit.
+service::BatchItem DecodeItem(const Json& item) {
+  service::BatchItem out;
+  auto read = [&]() -> Status {
+    if (!item.is_object()) return InvalidArgument("each item must be an object", "item_invalid");
+    RETURN_IF_ERROR(OnlyMembers(item, {"op", "email", "phone", "name"}));
+    ASSIGN_OR_RETURN(auto op, OptionalString(item, "op"));
+    ASSIGN_OR_RETURN(out.input, DecodeInput(item));
+    std::string kind = op.value_or("create");
+    if (kind == "create") {
+      out.op = service::BatchItem::Op::kCreate;
+    } else if (kind == "find_or_create") {
+      out.op = service::BatchItem::Op::kFindOrCreate;
+    } else {
+      return InvalidArgument("op must be create or find_or_create", "op_invalid");
+    }
+    return Status::Ok();
+  };
+  out.unread = read();
+  if (!out.unread.ok()) out.unread_action = ItemAction(item);
+  return out;
 }
 
 // The customer id from the path; never PII, only "cus_" + hex.
@@ -145,46 +157,24 @@ void RegisterCustomerRoutes(Router& server, App& app) {
         RETURN_IF_ERROR(OnlyMembers(body, {"items"}));
         auto items = body.find("items");
         if (items == body.end() || !items->is_array() || items->empty() ||
-            items->size() > kMaxBatchItems) {
+            items->size() > service::kMaxBatchItems) {
           return InvalidArgument("\"items\" must be an array of 1 to 500 objects", "batch_invalid");
         }
+        std::vector<service::BatchItem> decoded;
+        for (const Json& item : *items) decoded.push_back(DecodeItem(item));
+        ASSIGN_OR_RETURN(auto outcomes, app.access->Batch(c.who, c.meta, decoded));
         Json results = Json::array();
         int ok = 0;
-        for (size_t i = 0; i < items->size(); ++i) {
-          const Json& item = (*items)[i];
+        for (size_t i = 0; i < outcomes.size(); ++i) {
+          const service::BatchItemResult& outcome = outcomes[i];
           Json result = {{"index", i}};
-          bool reached_service = false;  // AccessService audits what it is given
-          auto run = [&]() -> Status {
-            if (!item.is_object()) {
-              return InvalidArgument("each item must be an object", "item_invalid");
-            }
-            RETURN_IF_ERROR(OnlyMembers(item, {"op", "email", "phone", "name"}));
-            ASSIGN_OR_RETURN(auto op, OptionalString(item, "op"));
-            std::string kind = op.value_or("create");
-            ASSIGN_OR_RETURN(auto input, DecodeInput(item));
-            reached_service = kind == "create" || kind == "find_or_create";
-            if (kind == "create") {
-              ASSIGN_OR_RETURN(auto view, app.access->Create(c.who, c.meta, input));
-              result["status"] = 201;
-              result["created"] = true;
-              result["customer"] = EncodeView(view);
-            } else if (kind == "find_or_create") {
-              ASSIGN_OR_RETURN(auto found, app.access->FindOrCreate(c.who, c.meta, input));
-              result["status"] = found.created ? 201 : 200;
-              result["created"] = found.created;
-              result["customer"] = EncodeView(found.customer);
-            } else {
-              return InvalidArgument("op must be create or find_or_create", "op_invalid");
-            }
-            return Status::Ok();
-          };
-          Status st = run();
-          if (st.ok()) {
+          if (outcome.status.ok()) {
             ++ok;
+            result["status"] = outcome.created ? 201 : 200;
+            result["created"] = outcome.created;
+            result["customer"] = EncodeView(*outcome.customer);
           } else {
-            // The audit cannot be written: stop, nothing more is done blind.
-            if (IsAuditUnavailable(st)) return st;
-            if (!reached_service) RETURN_IF_ERROR(RecordItemRefused(app, c, item, st));
+            const Status& st = outcome.status;
             int status = HttpStatusFor(st);
             bool hide = status == 500;  // as WriteProblem: no internals to clients
             result["status"] = status;
@@ -284,9 +274,6 @@ void RegisterCustomerRoutes(Router& server, App& app) {
                 [&app](const httplib::Request& req, httplib::Response& res) {
                   Authenticated(app, req, res, AuditAction::kCustomerErase, [&](Call& c) -> Status {
                     ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathId(req)));
-                    // The erased record's old pages sit in the WAL until a checkpoint:
-                    // fold them in now, so no copy outlives the erasure.
-                    if (app.privacy != nullptr) app.privacy->ScrubWal().IgnoreError();
                     WriteJson(res, 200,
                               {{"id", receipt.id},
                                {"erased_at", receipt.erased_at_ms},

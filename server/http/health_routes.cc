@@ -4,7 +4,6 @@
 
 #include "http/problem.h"
 #include "http/routes.h"
-#include "store/vault_tables.h"
 
 namespace vault::http {
 
@@ -13,10 +12,8 @@ void RegisterHealthRoutes(Router& server, App& app) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
   server.Get("/readyz", [&app](const httplib::Request&, httplib::Response& res) {
-    Status st = app.store->Read(
-        [](store::Database& db) -> Status { return store::CountCustomers(db).status(); });
-    if (!st.ok()) {
-      WriteProblem(res, Unavailable("storage is not ready", "not_ready"), RequestId(res));
+    if (Status st = app.health->Ready(); !st.ok()) {
+      WriteProblem(res, st, RequestId(res));
       return;
     }
     res.set_content(R"({"status":"ready"})", "application/json");

@@ -47,7 +47,8 @@ void Metrics::CountReveal(const std::string& role) {
   ++reveals_[role];
 }
 
-std::string Metrics::Render(const store::StoreStats& store, const audit::AuditLog& audit) const {
+std::string Metrics::Render(const service::VaultStats& stats) const {
+  const store::StoreStats& store = stats.store;
   std::ostringstream out;
   out << "# HELP vault_http_requests_total HTTP requests by route pattern and status.\n"
       << "# TYPE vault_http_requests_total counter\n";
@@ -67,10 +68,10 @@ std::string Metrics::Render(const store::StoreStats& store, const audit::AuditLo
   }
   out << "# HELP vault_audit_entries_written_total Audit entries appended.\n"
       << "# TYPE vault_audit_entries_written_total counter\n"
-      << "vault_audit_entries_written_total " << audit.entries_written() << "\n"
+      << "vault_audit_entries_written_total " << stats.audit_entries_written << "\n"
       << "# HELP vault_audit_failures_total Audit entries that could not be written.\n"
       << "# TYPE vault_audit_failures_total counter\n"
-      << "vault_audit_failures_total " << audit.failures() << "\n"
+      << "vault_audit_failures_total " << stats.audit_failures << "\n"
       << "# HELP vault_store_commits_total Group commits (transactions).\n"
       << "# TYPE vault_store_commits_total counter\n"
       << "vault_store_commits_total " << store.commits << "\n"

@@ -10,8 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "audit/audit_log.h"
-#include "store/store.h"
+#include "service/health_service.h"
 
 namespace vault::http {
 
@@ -19,7 +18,7 @@ class Metrics {
  public:
   void CountRequest(const std::string& method, const std::string& route, int status);
   void CountReveal(const std::string& role);
-  std::string Render(const store::StoreStats& store, const audit::AuditLog& audit) const;
+  std::string Render(const service::VaultStats& stats) const;
 
  private:
   mutable std::mutex mu_;

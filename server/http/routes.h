@@ -24,8 +24,10 @@
 #include "service/access_service.h"
 #include "service/admin_service.h"
 #include "service/customer_service.h"
+#include "service/health_service.h"
 #include "service/idempotency.h"
 #include "service/privacy_service.h"
+#include "service/session_service.h"
 #include "store/store.h"
 
 namespace vault::http {
@@ -33,16 +35,15 @@ namespace vault::http {
 using audit::AuditAction;
 
 // Everything a route may call. Owned by main (or a test); outlives the server.
+// Services only: a route reaches the store, the keys and the audit log
+// through one of these, never around them.
 struct App {
   Config config;
-  store::Store* store = nullptr;
-  crypto::KeyringHolder* keys = nullptr;
-  const policy::Policy* policy = nullptr;
-  service::CustomerService* customers = nullptr;
   service::AccessService* access = nullptr;
   service::AdminService* admin = nullptr;
-  auth::AuthService* auth = nullptr;
-  audit::AuditLog* audit = nullptr;
+  auth::AuthService* auth = nullptr;  // authenticates each request (call.cc)
+  service::SessionService* sessions = nullptr;
+  service::HealthService* health = nullptr;
   Metrics* metrics = nullptr;
   service::IdempotencyService* idempotency = nullptr;
   service::PrivacyService* privacy = nullptr;  // privacy routes answer 503 without it

@@ -57,6 +57,9 @@ AccessService::AccessService(CustomerService& customers, const policy::Policy& p
       guard_(
           audit, policy,
           {store::Durability::kWritten, RefusalDetail::kReasonIfEmpty, RefusalNames::kPermission}),
+      unread_item_guard_(
+          audit, policy,
+          {store::Durability::kDurable, RefusalDetail::kReason, RefusalNames::kPermission}),
       lookups_(clock) {}
 
 std::string AccessService::FieldLevels(const auth::Principal& who,
@@ -303,10 +306,50 @@ StatusOr<ErasureReceipt> AccessService::Erase(const auth::Principal& who, const 
     return Status::Ok();
   });
   if (!st.ok()) return guard_.RefuseChange(entry, st);
+  // The erased record's old pages sit in the WAL until a checkpoint: fold
+  // them in now, so no copy outlives the erasure.
+  if (erasure_scrub_) erasure_scrub_().IgnoreError();
   receipt.id = std::string(id);
   receipt.erased_at_ms = receipt.audit.time_ms;
   receipt.actor = who.Label();
   return receipt;
+}
+
+StatusOr<std::vector<BatchItemResult>> AccessService::Batch(const auth::Principal& who,
+                                                            const RequestMeta& meta,
+                                                            const std::vector<BatchItem>& items) {
+  if (items.empty() || items.size() > kMaxBatchItems) {
+    return InvalidArgument("\"items\" must be an array of 1 to 500 objects", "batch_invalid");
+  }
+  std::vector<BatchItemResult> results;
+  results.reserve(items.size());
+  for (const BatchItem& item : items) {
+    BatchItemResult result;
+    if (!item.unread.ok()) {
+      // Every item leaves one entry, a malformed one included.
+      RETURN_IF_ERROR(unread_item_guard_.RecordRefusal(EntryFor(who, meta, item.unread_action, ""),
+                                                       item.unread));
+      result.status = item.unread;
+    } else if (item.op == BatchItem::Op::kCreate) {
+      auto created = Create(who, meta, item.input);
+      result.status = created.status();
+      if (created.ok()) {
+        result.customer = *std::move(created);
+        result.created = true;
+      }
+    } else {
+      auto found = FindOrCreate(who, meta, item.input);
+      result.status = found.status();
+      if (found.ok()) {
+        result.customer = std::move(found->customer);
+        result.created = found->created;
+      }
+    }
+    // The audit cannot be written: stop, nothing more is done blind.
+    if (IsAuditUnavailable(result.status)) return result.status;
+    results.push_back(std::move(result));
+  }
+  return results;
 }
 
 StatusOr<FindOrCreateResult> AccessService::FindOrCreate(const auth::Principal& who,

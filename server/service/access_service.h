@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -65,6 +66,28 @@ struct FindOrCreateResult {
   bool created = false;
 };
 
+// One item of a batch as the caller read it.
+struct BatchItem {
+  enum class Op { kCreate, kFindOrCreate };
+  Op op = Op::kCreate;
+  CustomerInput input;
+  // Not OK when the item could not be read (not an object, an unknown member
+  // or op, a member of the wrong type): it is refused and audited under
+  // `unread_action`, what the item appeared to ask for.
+  Status unread;
+  audit::AuditAction unread_action = audit::AuditAction::kCustomerBatch;
+};
+
+// What became of one item: OK with the customer (created or found), or the
+// item's own failure.
+struct BatchItemResult {
+  Status status;
+  std::optional<CustomerView> customer;
+  bool created = false;
+};
+
+inline constexpr size_t kMaxBatchItems = 500;
+
 class AccessService {
  public:
   AccessService(CustomerService& customers, const policy::Policy& policy, audit::AuditLog& audit,
@@ -93,6 +116,20 @@ class AccessService {
   StatusOr<FindOrCreateResult> FindOrCreate(const auth::Principal& who, const RequestMeta& meta,
                                             const CustomerInput& input);
 
+  // Runs 1 to kMaxBatchItems creates or find-or-creates, each in its own
+  // transaction with its own audit entry, so one failing item does not undo
+  // the others; an item that could not be read leaves a refusal entry too.
+  // InvalidArgument("batch_invalid") for no items or too many; stops with
+  // AuditUnavailable at the first item whose entry cannot be written
+  // (nothing more is done blind).
+  StatusOr<std::vector<BatchItemResult>> Batch(const auth::Principal& who, const RequestMeta& meta,
+                                               const std::vector<BatchItem>& items);
+
+  // Erasure also scrubs the database's write-ahead log of the erased record's
+  // old pages, with `scrub` (best effort: its failure does not fail the
+  // erasure). Unset, nothing is scrubbed. Set before serving.
+  void set_erasure_scrub(std::function<Status()> scrub) { erasure_scrub_ = std::move(scrub); }
+
   // Renders `c` (already decrypted as needed) at `who`'s levels.
   CustomerView Render(const auth::Principal& who, const Customer& c) const;
   // The fields `who` may see at `masked` or above (what to decrypt).
@@ -119,6 +156,10 @@ class AccessService {
   Clock clock_;
   // Refusals change and reveal nothing: committed, not waiting for fsync.
   AuditGuard guard_;
+  // A batch item that never reached a customer operation is refused durably,
+  // its detail the reason alone.
+  AuditGuard unread_item_guard_;
+  std::function<Status()> erasure_scrub_;
   RateLimiter lookups_;
 };
 

@@ -5,12 +5,17 @@ namespace vault::service {
 using audit::AuditAction;
 using policy::Action;
 
+namespace {
+constexpr int64_t kMaxTokenLifetimeS = 10LL * 365 * 24 * 3600;
+}  // namespace
+
 AdminService::AdminService(auth::AuthService& auth, const policy::Policy& policy,
-                           audit::AuditLog& audit, store::Store& store)
+                           audit::AuditLog& audit, store::Store& store, Clock clock)
     : auth_(auth),
       policy_(policy),
       audit_(audit),
       store_(store),
+      clock_(std::move(clock)),
       guard_(audit, policy,
              {store::Durability::kDurable, RefusalDetail::kReason, RefusalNames::kAuditAction}) {}
 
@@ -93,7 +98,14 @@ StatusOr<auth::IssuedToken> AdminService::IssueToken(const auth::Principal& who,
                                                      const RequestMeta& meta, std::string_view kind,
                                                      std::string_view name,
                                                      std::string_view description,
-                                                     std::optional<int64_t> expires_at_ms) {
+                                                     std::optional<int64_t> expires_in_s) {
+  std::optional<int64_t> expires_at_ms;
+  if (expires_in_s) {
+    if (*expires_in_s <= 0 || *expires_in_s > kMaxTokenLifetimeS) {
+      return InvalidArgument("expires_in_seconds must be from 1 to 10 years", "expiry_invalid");
+    }
+    expires_at_ms = clock_() + *expires_in_s * 1000;
+  }
   std::string target = std::string(kind) + ":" + std::string(name);
   audit::Entry entry = EntryFor(who, meta, AuditAction::kAdminTokensCreate, target);
   RETURN_IF_ERROR(guard_.Authorize(who, Action::kAdminTokens, entry));

@@ -33,6 +33,11 @@ Status AuditGuard::Authorize(const auth::Principal& who, policy::Action permissi
 }
 
 Status AuditGuard::Refuse(audit::Entry entry, const Status& failure) const {
+  RETURN_IF_ERROR(RecordRefusal(std::move(entry), failure));
+  return failure;
+}
+
+Status AuditGuard::RecordRefusal(audit::Entry entry, const Status& failure) const {
   entry.outcome = audit::OutcomeFor(failure);
   switch (style_.detail) {
     case RefusalDetail::kReasonIfEmpty:
@@ -49,9 +54,7 @@ Status AuditGuard::Refuse(audit::Entry entry, const Status& failure) const {
       }
       break;
   }
-  auto recorded = audit_.Record(entry, style_.durability);
-  if (!recorded.ok()) return recorded.status();
-  return failure;
+  return audit_.Record(entry, style_.durability).status();
 }
 
 Status AuditGuard::RefuseChange(const audit::Entry& entry, const Status& failure) const {

@@ -68,6 +68,9 @@ class AuditGuard {
   // or the audit's own failure, which wins.
   // REQUIRES: !failure.ok()
   Status Refuse(audit::Entry entry, const Status& failure) const;
+  // As Refuse, but returns only whether the entry was written (OK), for a
+  // caller that goes on after a refusal.
+  Status RecordRefusal(audit::Entry entry, const Status& failure) const;
 
   // For a change whose entry was to commit with it and did not: an audit
   // failure is passed on as it is (nothing was recorded, nothing more can

@@ -206,7 +206,7 @@ TEST_F(PrivacyTest, ConsentWritesAreValidated) {
 
 TEST_F(PrivacyTest, DataDestroyedWhenNoLongerNeeded) {
   // Three customers last seen 800 days ago, one of whom buys something today.
-  service::CustomerService past(server_.store(), *server_.app().keys, {"CA"},
+  service::CustomerService past(server_.store(), server_.keys(), {"CA"},
                                 [] { return SystemNowMillis() - 800 * kDayMs; });
   std::vector<std::string> stale;
   for (const char* email : {"old1@example.com", "old2@example.com", "old3@example.com"}) {

@@ -207,16 +207,16 @@ TestServer::TestServer(const TestServerOptions& options)
   privacy_ = std::make_unique<service::PrivacyService>(*vault_->customers, vault_->store(),
                                                        *policy_, *audit_,
                                                        service::PrivacyOptions::FromConfig(config));
+  access_->set_erasure_scrub([this] { return privacy_->ScrubWal(); });
+  sessions_ = std::make_unique<service::SessionService>(*auth_, *policy_, *audit_);
+  health_ = std::make_unique<service::HealthService>(vault_->store(), *audit_);
 
   app_.config = config;
-  app_.store = &vault_->store();
-  app_.keys = &vault_->keys();
-  app_.policy = &*policy_;
-  app_.customers = vault_->customers.get();
   app_.access = access_.get();
   app_.admin = admin_.get();
   app_.auth = auth_.get();
-  app_.audit = audit_.get();
+  app_.sessions = sessions_.get();
+  app_.health = health_.get();
   app_.metrics = metrics_.get();
   app_.idempotency = idempotency_.get();
   app_.privacy = privacy_.get();

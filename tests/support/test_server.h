@@ -34,9 +34,11 @@
 #include "service/access_service.h"
 #include "service/admin_service.h"
 #include "service/customer_service.h"
+#include "service/health_service.h"
 #include "service/idempotency.h"
 #include "service/key_rotation.h"
 #include "service/privacy_service.h"
+#include "service/session_service.h"
 #include "store/audit_tables.h"
 #include "support/test_vault.h"
 
@@ -148,6 +150,7 @@ class TestServer {
 
   http::App& app() { return app_; }
   store::Store& store() { return vault_->store(); }
+  crypto::KeyringHolder& keys() { return vault_->keys(); }
   audit::AuditLog& audit() { return *audit_; }
   auth::AuthService& auth() { return *auth_; }
   service::CustomerService& customers() { return *vault_->customers; }
@@ -165,6 +168,8 @@ class TestServer {
   std::unique_ptr<service::KeyRotator> rotator_;
   std::unique_ptr<service::IdempotencyService> idempotency_;
   std::unique_ptr<service::PrivacyService> privacy_;  // no retention schedule in tests
+  std::unique_ptr<service::SessionService> sessions_;
+  std::unique_ptr<service::HealthService> health_;
   std::unique_ptr<http::Metrics> metrics_;
   http::App app_;
   std::unique_ptr<http::HttpServer> server_;
