@@ -9,70 +9,45 @@
 #include <optional>
 #include <vector>
 
-#include "store/audit_tables.h"
-#include "support/test_vault.h"
+#include "support/audited_vault.h"
 
 namespace vault::service {
 namespace {
 
 using audit::AuditAction;
-using vault::testing::MakeTestVault;
-using vault::testing::SourceDir;
-
-auth::Principal Who(const std::string& role) {
-  auth::Principal p;
-  p.kind = auth::Principal::Kind::kEmployee;
-  p.name = "alice";
-  p.roles = {role};
-  return p;
-}
+using vault::testing::AuditedVault;
+using vault::testing::Employee;
 
 class AuditGuardTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    vault_ = MakeTestVault();
-    auto policy = policy::Policy::LoadFile(SourceDir() + "/config/policy.toml");
-    ASSERT_TRUE(policy.ok()) << policy.status().ToString();
-    policy_.emplace(std::move(policy).value());
-    audit_ = std::make_unique<audit::AuditLog>(vault_->store(), vault_->keys());
-  }
-
   AuditGuard Guard(RefusalDetail detail, RefusalNames names = RefusalNames::kPermission) {
-    return AuditGuard(*audit_, *policy_, {store::Durability::kWritten, detail, names});
+    return AuditGuard(*v_.audit, *v_.policy, {store::Durability::kWritten, detail, names});
   }
-
-  std::vector<store::AuditRow> Entries() {
-    std::vector<store::AuditRow> rows;
-    Status st = vault_->store().Read([&](store::Database& db) -> Status {
-      ASSIGN_OR_RETURN(rows, store::QueryAudit(db, store::AuditQuery{}));
-      return Status::Ok();
-    });
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    return rows;
-  }
+  std::vector<store::AuditRow> Entries() { return v_.Entries(); }
 
   audit::Entry EntryWithDetail(std::string detail) {
-    audit::Entry e = EntryFor(Who("cashier"), {"req-1", "10.0.0.9"}, AuditAction::kConsentRead,
-                              "cus_00000000000000000000000000000001");
+    audit::Entry e = EntryFor(Employee("alice", "cashier"), {"req-1", "10.0.0.9"},
+                              AuditAction::kConsentRead, "cus_00000000000000000000000000000001");
     e.detail = std::move(detail);
     return e;
   }
 
-  std::unique_ptr<vault::testing::TestVault> vault_;
-  std::optional<policy::Policy> policy_;
-  std::unique_ptr<audit::AuditLog> audit_;
+  AuditedVault v_;
 };
 
 TEST_F(AuditGuardTest, PermittedCallLeavesNoEntry) {
   AuditGuard guard = Guard(RefusalDetail::kReason);
-  EXPECT_TRUE(
-      guard.Authorize(Who("cashier"), policy::Action::kCustomerSearch, EntryWithDetail("")).ok());
+  EXPECT_TRUE(guard
+                  .Authorize(Employee("alice", "cashier"), policy::Action::kCustomerSearch,
+                             EntryWithDetail(""))
+                  .ok());
   EXPECT_TRUE(Entries().empty());
 }
 
 TEST_F(AuditGuardTest, RefusedPermissionIsRecordedOnceAsDenied) {
   AuditGuard guard = Guard(RefusalDetail::kReason);
-  Status st = guard.Authorize(Who("marketing"), policy::Action::kCustomerRead, EntryWithDetail(""));
+  Status st = guard.Authorize(Employee("alice", "marketing"), policy::Action::kCustomerRead,
+                              EntryWithDetail(""));
   EXPECT_EQ(st.code(), StatusCode::kPermissionDenied);
   EXPECT_TRUE(st.Is(Reason::kForbidden));
   EXPECT_EQ(st.message(), "your role may not customer.read");
@@ -89,7 +64,8 @@ TEST_F(AuditGuardTest, RefusedPermissionIsRecordedOnceAsDenied) {
 
 TEST_F(AuditGuardTest, RefusalMessageNamesWhatTheStyleSays) {
   Status st = Guard(RefusalDetail::kReason, RefusalNames::kAuditAction)
-                  .Authorize(Who("marketing"), policy::Action::kCustomerRead, EntryWithDetail(""));
+                  .Authorize(Employee("alice", "marketing"), policy::Action::kCustomerRead,
+                             EntryWithDetail(""));
   EXPECT_EQ(st.message(), "your role may not consent.read");
 }
 
