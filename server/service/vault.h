@@ -61,8 +61,8 @@ StatusOr<crypto::SecretBytes> LoadRootKey(store::Database& db, const RootKeySour
 Status RekeyRoot(const std::string& db_path, const RootKeySource& old_root,
                  const RootKeySource& new_root);
 
-// Copies the live database to `dest` (0600) through the SQLite backup API;
-// safe while the server runs. The copy holds only ciphertext and the keyring
+// Copies the live database to `dest` (0600) as one self-contained file
+// (store::CopyDatabase); safe while the server runs. The copy holds only ciphertext and the keyring
 // wrapped by today's root key.
 Status BackupVault(const std::string& db_path, const std::string& dest);
 

@@ -118,4 +118,11 @@ class Transaction {
   bool open_ = false;
 };
 
+// Copies the database `src` sees (its snapshot, when it is inside a read
+// transaction) to a new file `dest` (0600) through the SQLite backup API,
+// then folds the copy's WAL in and leaves it in rollback mode: one
+// self-contained file, with no -wal or -shm beside it. The one database copy
+// (Store::Backup, backups and restores of a vault).
+Status CopyDatabase(Database& src, const std::string& dest);
+
 }  // namespace vault::store

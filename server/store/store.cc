@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "store/migrations.h"
+#include "store/privacy_tables.h"
 
 namespace vault::store {
 namespace {
@@ -255,6 +256,7 @@ void Store::CheckpointerLoop() {
     // PASSIVE: copies what no reader still needs, never waits for the
     // writer or readers. Errors (busy, a full disk) leave the WAL as it is
     // for the next try; the writer checkpoints by itself when full.
+    std::lock_guard use(checkpointer_use_mu_);
     int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                        nullptr, nullptr);
     if (rc == SQLITE_OK) {
@@ -461,6 +463,11 @@ Status Store::Read(const Fn& fn) {
 
 Status Store::Backup(const std::string& dest) {
   return Read([&](Database& src) { return CopyDatabase(src, dest); });
+}
+
+Status Store::TruncateWal() {
+  std::lock_guard lock(checkpointer_use_mu_);
+  return store::TruncateWal(*checkpointer_);
 }
 
 StoreStats Store::Stats() const {

@@ -128,8 +128,14 @@ class Store {
   // sees one snapshot.
   Status Read(const Fn& fn);
 
-  // Copies the live database to `dest` through the SQLite backup API.
+  // Copies the live database, as one snapshot, to `dest` (CopyDatabase).
   Status Backup(const std::string& dest);
+
+  // Checkpoints the WAL into the main file and truncates it to zero bytes
+  // (store::TruncateWal) on the checkpoint connection, so no page of an
+  // erased record survives in it. Waits for readers up to the busy timeout;
+  // Unavailable("wal_busy") if one kept it from completing.
+  Status TruncateWal();
 
   StoreStats Stats() const;
   const std::string& path() const { return options_.path; }
@@ -183,7 +189,9 @@ class Store {
   std::thread syncer_thread_;
   int wal_fd_ = -1;  // used by the thread that syncs (syncer, or writer without group commit)
 
-  std::unique_ptr<Database> checkpointer_;  // used only by checkpointer_thread_
+  // Used by checkpointer_thread_ and TruncateWal, one at a time.
+  std::mutex checkpointer_use_mu_;
+  std::unique_ptr<Database> checkpointer_;  // GUARDED_BY(checkpointer_use_mu_)
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   int wal_pages_ = 0;                 // GUARDED_BY(checkpoint_mu_) after the last commit
