@@ -85,8 +85,7 @@ bool ParseToken(std::string_view token, std::string* id, std::string* secret) {
   std::string_view id_part = token.substr(kTokenPrefix.size(), kTokenIdHex);
   if (token[kTokenPrefix.size() + kTokenIdHex] != '_') return false;
   std::string_view secret_part = token.substr(kTokenPrefix.size() + kTokenIdHex + 1);
-  bool id_ok = std::all_of(id_part.begin(), id_part.end(),
-                           [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  bool id_ok = IsLowerHex(id_part, kTokenIdHex);
   bool secret_ok = std::all_of(secret_part.begin(), secret_part.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
   });

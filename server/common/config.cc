@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include "common/text.h"
+
 namespace vault {
 namespace {
 
@@ -128,10 +130,7 @@ Status CheckPrivacy(const Config& c) {
           "privacy.notices: a version must be 1 to 64 of A-Z, a-z, "
           "0-9, '.', '-' and '_'");
     }
-    bool hex = hash.size() == 64 && std::all_of(hash.begin(), hash.end(), [](char ch) {
-                 return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
-               });
-    if (!hex) {
+    if (!IsLowerHex(hash, 64)) {
       return InvalidArgument("privacy.notices: the hash of \"" + version +
                              "\" must be a SHA-256 in 64 lowercase hex digits");
     }

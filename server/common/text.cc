@@ -1,5 +1,6 @@
 #include "common/text.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -130,6 +131,12 @@ StatusOr<std::string> NormalizeName(std::string_view input) {
     return NameInvalid();
   }
   return name;
+}
+
+bool IsLowerHex(std::string_view text, size_t digits) {
+  return text.size() == digits && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 std::optional<std::string> NormalizeReason(std::string_view reason) {

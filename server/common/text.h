@@ -1,5 +1,5 @@
 // Checks and canonical forms for text that people type: UTF-8 validity,
-// trimming, display names and the stated reasons of audited actions. Shared
+// trimming, display names, hex ids and the stated reasons of audited actions. Shared
 // by every layer that accepts such text (auth, service, the CLI), so a name
 // or a reason is held to one rule wherever it enters. Errors never repeat
 // the input: these messages reach logs and clients. All functions are pure
@@ -30,6 +30,10 @@ std::string_view TrimAsciiWhitespace(std::string_view text);
 // of 1..200 bytes. No Unicode normalization (NFC) is applied. Returns
 // InvalidArgument (reason "name_invalid") otherwise.
 StatusOr<std::string> NormalizeName(std::string_view input);
+
+// True iff `text` is exactly `digits` lower-case hex digits (0-9, a-f): the
+// one check for the hex parts of ids, tokens and hashes.
+bool IsLowerHex(std::string_view text, size_t digits);
 
 // The stated reason for an audited action (a reveal, an access export):
 // `reason` trimmed of ASCII whitespace, if that is valid UTF-8 of 1 to 200

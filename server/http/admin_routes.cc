@@ -78,10 +78,6 @@ Json EncodeProgress(const service::RotationProgress& p) {
   return out;
 }
 
-std::string PathParam(const httplib::Request& req) {
-  return req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
-}
-
 }  // namespace
 
 void RegisterAdminRoutes(Router& server, App& app) {

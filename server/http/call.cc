@@ -22,6 +22,10 @@ void Finish(httplib::Response& res, const Status& st) {
 
 }  // namespace
 
+std::string PathParam(const httplib::Request& req, size_t i) {
+  return req.matches.size() > i ? std::string(req.matches[i]) : std::string();
+}
+
 auth::AuthOptions AuthOptionsFrom(const Config& config) {
   auth::AuthOptions o;
   o.session_idle_ms = int64_t{config.session_idle_minutes} * 60 * 1000;

@@ -91,11 +91,6 @@ service::BatchItem DecodeItem(const Json& item) {
   return out;
 }
 
-// The customer id from the path; never PII, only "cus_" + hex.
-std::string PathId(const httplib::Request& req) {
-  return req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
-}
-
 }  // namespace
 
 void RegisterCustomerRoutes(Router& server, App& app) {
@@ -203,7 +198,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
         return InvalidArgument("verify exactly one of email or phone", "verify_term_invalid");
       }
       ContactField field = email ? ContactField::kEmail : ContactField::kPhone;
-      ASSIGN_OR_RETURN(bool match, app.access->Verify(c.who, c.meta, PathId(req), field,
+      ASSIGN_OR_RETURN(bool match, app.access->Verify(c.who, c.meta, PathParam(req), field,
                                                       email ? *email : *phone));
       WriteJson(res, 200, {{"match", match}});
       return Status::Ok();
@@ -222,8 +217,8 @@ void RegisterCustomerRoutes(Router& server, App& app) {
         ASSIGN_OR_RETURN(ContactField f, DecodeField(n));
         fields.push_back(f);
       }
-      ASSIGN_OR_RETURN(auto revealed,
-                       app.access->Reveal(c.who, c.meta, PathId(req), fields, reason.value_or("")));
+      ASSIGN_OR_RETURN(auto revealed, app.access->Reveal(c.who, c.meta, PathParam(req), fields,
+                                                         reason.value_or("")));
       for (const auto& role : c.who.roles) app.metrics->CountReveal(role);
       Json values = Json::object();
       for (const auto& [k, v] : revealed.values) values[k] = v;
@@ -237,7 +232,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
   server.Get(R"(/v1/customers/([^/]+))",
              [&app](const httplib::Request& req, httplib::Response& res) {
                Authenticated(app, req, res, AuditAction::kCustomerRead, [&](Call& c) -> Status {
-                 ASSIGN_OR_RETURN(auto view, app.access->Get(c.who, c.meta, PathId(req)));
+                 ASSIGN_OR_RETURN(auto view, app.access->Get(c.who, c.meta, PathParam(req)));
                  WriteJson(res, 200, EncodeView(view));
                  return Status::Ok();
                });
@@ -264,7 +259,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
               "invalid_field_type");
         }
       }
-      ASSIGN_OR_RETURN(auto view, app.access->Update(c.who, c.meta, PathId(req), patch));
+      ASSIGN_OR_RETURN(auto view, app.access->Update(c.who, c.meta, PathParam(req), patch));
       WriteJson(res, 200, EncodeView(view));
       return Status::Ok();
     });
@@ -273,7 +268,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
   server.Delete(R"(/v1/customers/([^/]+))",
                 [&app](const httplib::Request& req, httplib::Response& res) {
                   Authenticated(app, req, res, AuditAction::kCustomerErase, [&](Call& c) -> Status {
-                    ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathId(req)));
+                    ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathParam(req)));
                     WriteJson(res, 200,
                               {{"id", receipt.id},
                                {"erased_at", receipt.erased_at_ms},

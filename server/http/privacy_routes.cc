@@ -17,10 +17,6 @@
 namespace vault::http {
 namespace {
 
-std::string Match(const httplib::Request& req, size_t i) {
-  return req.matches.size() > i ? std::string(req.matches[i]) : std::string();
-}
-
 StatusOr<service::PrivacyService*> Privacy(App& app) {
   if (app.privacy == nullptr) {
     return Unavailable("the privacy service is not running", "privacy_unavailable");
@@ -118,7 +114,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"granted", "channel", "notice_version"}));
       service::ConsentChange change;
-      change.purpose = Match(req, 2);
+      change.purpose = PathParam(req, 2);
       ASSIGN_OR_RETURN(auto granted, OptionalBool(body, "granted"));
       if (!granted) {
         return InvalidArgument("\"granted\" is required", "missing_field");
@@ -126,24 +122,24 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
       change.granted = *granted;
       ASSIGN_OR_RETURN(change.channel, RequiredString(body, "channel"));
       ASSIGN_OR_RETURN(change.notice_version, RequiredString(body, "notice_version"));
-      ASSIGN_OR_RETURN(auto state, privacy->SetConsent(c.who, c.meta, Match(req, 1), change));
+      ASSIGN_OR_RETURN(auto state, privacy->SetConsent(c.who, c.meta, PathParam(req, 1), change));
       Json out = EncodeState(state);
-      out["id"] = Match(req, 1);
+      out["id"] = PathParam(req, 1);
       out["purpose"] = state.purpose;
       WriteJson(res, 200, out);
       return Status::Ok();
     });
   });
 
-  server.Get(R"(/v1/customers/([^/]+)/consents)",
-             [&app](const httplib::Request& req, httplib::Response& res) {
-               Authenticated(app, req, res, AuditAction::kConsentRead, [&](Call& c) -> Status {
-                 ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
-                 ASSIGN_OR_RETURN(auto states, privacy->Consents(c.who, c.meta, Match(req, 1)));
-                 WriteJson(res, 200, {{"id", Match(req, 1)}, {"consents", EncodeStates(states)}});
-                 return Status::Ok();
-               });
-             });
+  server.Get(R"(/v1/customers/([^/]+)/consents)", [&app](const httplib::Request& req,
+                                                         httplib::Response& res) {
+    Authenticated(app, req, res, AuditAction::kConsentRead, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+      ASSIGN_OR_RETURN(auto states, privacy->Consents(c.who, c.meta, PathParam(req, 1)));
+      WriteJson(res, 200, {{"id", PathParam(req, 1)}, {"consents", EncodeStates(states)}});
+      return Status::Ok();
+    });
+  });
 
   server.Post(R"(/v1/customers/([^/]+)/seen)",
               [&app, depth](const httplib::Request& req, httplib::Response& res) {
@@ -153,7 +149,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
                     ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
                     RETURN_IF_ERROR(OnlyMembers(body, {}));
                   }
-                  RETURN_IF_ERROR(privacy->MarkSeen(c.who, c.meta, Match(req, 1)));
+                  RETURN_IF_ERROR(privacy->MarkSeen(c.who, c.meta, PathParam(req, 1)));
                   res.status = 204;
                   return Status::Ok();
                 });
@@ -166,13 +162,10 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"reason"}));
       ASSIGN_OR_RETURN(auto reason, OptionalString(body, "reason"));
-      ASSIGN_OR_RETURN(auto exported,
-                       privacy->ExportCustomer(c.who, c.meta, Match(req, 1), reason.value_or("")));
+      ASSIGN_OR_RETURN(auto exported, privacy->ExportCustomer(c.who, c.meta, PathParam(req, 1),
+                                                              reason.value_or("")));
       WriteJson(res, 200, EncodeAccessExport(exported));
-      for (auto* v :
-           {&exported.customer.email, &exported.customer.phone, &exported.customer.name}) {
-        if (*v) crypto::WipeString(**v);
-      }
+      service::WipeCustomer(exported.customer);
       return Status::Ok();
     });
   });

@@ -74,6 +74,10 @@ void Authenticated(App& app, const httplib::Request& req, httplib::Response& res
 void Anonymous(App& app, const httplib::Request& req, httplib::Response& res,
                const std::function<Status(Call&)>& fn);
 
+// The `i`-th capture group (1-based) of the pattern the route matched, or ""
+// when it has fewer: the one way a handler reads an id from its path.
+std::string PathParam(const httplib::Request& req, size_t i = 1);
+
 // The session cookie's value from the Cookie header, or "".
 std::string SessionCookie(const httplib::Request& req);
 

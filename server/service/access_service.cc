@@ -40,12 +40,6 @@ const std::optional<std::string>& ValueOf(const Customer& c, ContactField field)
   return c.name;
 }
 
-void WipeCustomer(Customer& c) {
-  for (auto* v : {&c.email, &c.phone, &c.name}) {
-    if (*v) crypto::WipeString(**v);
-  }
-}
-
 }  // namespace
 
 AccessService::AccessService(CustomerService& customers, const policy::Policy& policy,

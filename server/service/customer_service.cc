@@ -113,12 +113,14 @@ std::string NewCustomerId() {
   return std::string(kCustomerIdPrefix) + crypto::HexEncode(crypto::RandomBytes(16));
 }
 
-bool IsCustomerId(std::string_view id) {
-  if (id.size() != kCustomerIdPrefix.size() + 32 || !id.starts_with(kCustomerIdPrefix)) {
-    return false;
+void WipeCustomer(Customer& c) {
+  for (auto* v : {&c.email, &c.phone, &c.name}) {
+    if (*v) crypto::WipeString(**v);
   }
-  return std::all_of(id.begin() + kCustomerIdPrefix.size(), id.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool IsCustomerId(std::string_view id) {
+  return id.starts_with(kCustomerIdPrefix) && IsLowerHex(id.substr(kCustomerIdPrefix.size()), 32);
 }
 
 StatusOr<std::vector<store::IndexProbe>> IndexProbes(const crypto::Keyring& ring,

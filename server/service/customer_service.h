@@ -42,6 +42,11 @@ struct Customer {
   int64_t last_seen_at = 0;
 };
 
+// Overwrites the plaintext fields of `c` (email, phone, name) in place, so
+// they do not linger in freed memory; the one way a caller drops a Customer
+// it decrypted.
+void WipeCustomer(Customer& c);
+
 struct CustomerInput {
   std::optional<std::string> email;
   std::optional<std::string> phone;

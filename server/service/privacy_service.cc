@@ -48,12 +48,6 @@ void AppendCsvField(std::string& out, std::string_view value, bool free_text) {
   if (quote) out.push_back('"');
 }
 
-void WipeCustomer(Customer& c) {
-  for (auto* v : {&c.email, &c.phone, &c.name}) {
-    if (*v) crypto::WipeString(**v);
-  }
-}
-
 // Why `c` goes under the rules, or nullopt if it stays. `current` is its
 // consent state. Used both to plan and, inside each erasure's transaction,
 // to re-check, so the plan and the act agree.
@@ -483,14 +477,7 @@ StatusOr<RetentionReport> PrivacyService::Retain(const audit::Entry& base, bool 
   return report;
 }
 
-Status PrivacyService::ScrubWal() {
-  std::lock_guard lock(wal_mu_);
-  if (wal_db_ == nullptr) {
-    ASSIGN_OR_RETURN(wal_db_,
-                     store::Database::Open(store_.path(), store::Database::Mode::kReadWrite));
-  }
-  return store::TruncateWal(*wal_db_);
-}
+Status PrivacyService::ScrubWal() { return store_.TruncateWal(); }
 
 void PrivacyService::StartSchedule() {
   if (options_.schedule_minutes <= 0 || options_.erase_after_days_unseen <= 0) return;

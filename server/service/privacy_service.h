@@ -219,9 +219,6 @@ class PrivacyService {
 
   std::mutex retention_mu_;  // one retention run at a time
 
-  std::mutex wal_mu_;
-  std::unique_ptr<store::Database> wal_db_;  // GUARDED_BY(wal_mu_); opened on first use
-
   mutable std::mutex schedule_mu_;
   std::condition_variable schedule_cv_;
   bool stopping_ = false;               // GUARDED_BY(schedule_mu_)
