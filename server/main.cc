@@ -15,13 +15,8 @@
 #include "common/file_lock.h"
 #include "common/log.h"
 #include "http/server.h"
-#include "service/access_service.h"
-#include "service/admin_service.h"
+#include "http/wiring.h"
 #include "service/customer_service.h"
-#include "service/health_service.h"
-#include "service/idempotency.h"
-#include "service/privacy_service.h"
-#include "service/session_service.h"
 #include "service/vault.h"
 
 namespace {
@@ -86,33 +81,13 @@ int main(int argc, char** argv) {
   if (!policy.ok()) return Fail(policy.status().message());
 
   vault::service::CustomerService customers(*vault->store, *vault->keys, {config->default_region});
-  vault::audit::AuditLog audit(*vault->store, *vault->keys);
-  vault::auth::AuthService auth(*vault->store, *policy, vault::http::AuthOptionsFrom(*config));
-  vault::service::AccessService access(customers, *policy, audit);
-  vault::service::AdminService admin(auth, *policy, audit, *vault->store);
-  vault::service::RotationOptions rotation;
-  rotation.pause_ms = config->rotation_pause_ms;
-  vault::service::KeyRotator rotator(*vault->store, *vault->keys, *vault->root, audit, rotation);
-  admin.set_key_rotator(&rotator);
-  if (auto st = rotator.ResumePending(); !st.ok()) return Fail(st.message());
-  vault::http::Metrics metrics;
-  vault::service::PrivacyService privacy(customers, *vault->store, *policy, audit,
-                                         vault::service::PrivacyOptions::FromConfig(*config));
-  vault::service::IdempotencyService idempotency(*vault->store, *vault->keys);
-  access.set_erasure_scrub([&privacy] { return privacy.ScrubWal(); });
-  vault::service::SessionService sessions(auth, *policy, audit);
-  vault::service::HealthService health(*vault->store, audit);
-
-  vault::http::App app;
-  app.config = *config;
-  app.access = &access;
-  app.admin = &admin;
-  app.auth = &auth;
-  app.sessions = &sessions;
-  app.health = &health;
-  app.metrics = &metrics;
-  app.idempotency = &idempotency;
-  app.privacy = &privacy;
+  vault::http::WiringOptions wiring;
+  wiring.auth = vault::http::AuthOptionsFrom(*config);
+  wiring.rotation.pause_ms = config->rotation_pause_ms;
+  vault::http::Services services(
+      *config, {*vault->store, *vault->keys, *vault->root, customers, *policy}, std::move(wiring));
+  if (auto st = services.rotator().ResumePending(); !st.ok()) return Fail(st.message());
+  vault::http::App& app = services.app();
 
   vault::http::HttpServer server(app.config, app);
   auto port = server.Bind();
@@ -135,12 +110,12 @@ int main(int argc, char** argv) {
   vault::log::Info(std::string("listening on ") + (server.tls() ? "https://" : "http://") +
                    config->listen + ":" + std::to_string(*port));
   // Retention runs now and then every retention.schedule_minutes.
-  privacy.StartSchedule();
+  services.privacy().StartSchedule();
   server.Serve();
   served = true;
   pthread_kill(watcher.native_handle(), SIGTERM);  // wakes the watcher if no signal came
   watcher.join();
-  privacy.StopSchedule();
+  services.privacy().StopSchedule();
   vault::log::Info("stopped");
   return 0;
 }

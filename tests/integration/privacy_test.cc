@@ -47,10 +47,8 @@ class PrivacyTest : public ::testing::Test {
     privacy_officer_ = server_.CreateEmployee("privacy1", "privacy_officer");
     admin_ = server_.CreateEmployee("admin1", "admin");
   }
-  ~PrivacyTest() override {
-    server_.Shutdown();
-    server_.app().privacy = nullptr;
-  }
+  // Stops the server (and its services) before privacy_ goes.
+  ~PrivacyTest() override { server_.Shutdown(); }
 
   testing::TestClient& c() { return server_.client(); }
 

@@ -190,38 +190,19 @@ TestServer::TestServer(const TestServerOptions& options)
   }
   policy_.emplace(std::move(policy).value());
 
-  auth::AuthOptions auth_options = http::AuthOptionsFrom(config);
-  auth_options.password_ops = crypto_pwhash_OPSLIMIT_MIN;
-  auth_options.password_mem = crypto_pwhash_MEMLIMIT_MIN;
-  audit_ = std::make_unique<audit::AuditLog>(vault_->store(), vault_->keys());
-  auth_ = std::make_unique<auth::AuthService>(vault_->store(), *policy_, auth_options, [this] {
-    return SystemNowMillis() + clock_offset_ms_.load();
-  });
-  access_ = std::make_unique<service::AccessService>(*vault_->customers, *policy_, *audit_);
-  admin_ = std::make_unique<service::AdminService>(*auth_, *policy_, *audit_, vault_->store());
-  rotator_ = std::make_unique<service::KeyRotator>(vault_->store(), vault_->keys(),
-                                                   *vault_->open.root, *audit_, options.rotation);
-  admin_->set_key_rotator(rotator_.get());
-  metrics_ = std::make_unique<http::Metrics>();
-  idempotency_ = std::make_unique<service::IdempotencyService>(vault_->store(), vault_->keys());
-  privacy_ = std::make_unique<service::PrivacyService>(*vault_->customers, vault_->store(),
-                                                       *policy_, *audit_,
-                                                       service::PrivacyOptions::FromConfig(config));
-  access_->set_erasure_scrub([this] { return privacy_->ScrubWal(); });
-  sessions_ = std::make_unique<service::SessionService>(*auth_, *policy_, *audit_);
-  health_ = std::make_unique<service::HealthService>(vault_->store(), *audit_);
+  http::WiringOptions wiring;
+  wiring.auth = http::AuthOptionsFrom(config);
+  wiring.auth.password_ops = crypto_pwhash_OPSLIMIT_MIN;
+  wiring.auth.password_mem = crypto_pwhash_MEMLIMIT_MIN;
+  wiring.auth_clock = [this] { return SystemNowMillis() + clock_offset_ms_.load(); };
+  wiring.rotation = options.rotation;
+  services_ = std::make_unique<http::Services>(
+      config,
+      http::VaultParts{vault_->store(), vault_->keys(), *vault_->open.root, *vault_->customers,
+                       *policy_},
+      std::move(wiring));
 
-  app_.config = config;
-  app_.access = access_.get();
-  app_.admin = admin_.get();
-  app_.auth = auth_.get();
-  app_.sessions = sessions_.get();
-  app_.health = health_.get();
-  app_.metrics = metrics_.get();
-  app_.idempotency = idempotency_.get();
-  app_.privacy = privacy_.get();
-
-  server_ = std::make_unique<http::HttpServer>(app_.config, app_);
+  server_ = std::make_unique<http::HttpServer>(app().config, app());
   auto port = server_->Bind();
   if (!port.ok()) {
     ADD_FAILURE() << port.status().ToString();
@@ -260,14 +241,7 @@ void TestServer::Shutdown() {
     serve_thread_.join();
   }
   server_.reset();
-  privacy_.reset();
-  idempotency_.reset();
-  metrics_.reset();
-  admin_.reset();
-  rotator_.reset();
-  access_.reset();
-  auth_.reset();
-  audit_.reset();
+  services_.reset();
   if (vault_) vault_->Close();
 }
 
@@ -279,7 +253,7 @@ std::string TestServer::CreateEmployee(const std::string& username, const std::s
   auth::NewEmployee e;
   e.username = username;
   e.roles = {role};
-  auto row = auth_->CreateEmployee(e);
+  auto row = services_->auth().CreateEmployee(e);
   if (!row.ok()) {
     ADD_FAILURE() << "CreateEmployee " << username << ": " << row.status().ToString();
     return "";
@@ -288,7 +262,7 @@ std::string TestServer::CreateEmployee(const std::string& username, const std::s
 }
 
 std::string TestServer::CreateServiceAccount(const std::string& name, const std::string& role) {
-  auto row = auth_->CreateServiceAccount(name, {role});
+  auto row = services_->auth().CreateServiceAccount(name, {role});
   if (!row.ok()) {
     ADD_FAILURE() << "CreateServiceAccount " << name << ": " << row.status().ToString();
     return "";
@@ -298,7 +272,7 @@ std::string TestServer::CreateServiceAccount(const std::string& name, const std:
 
 auth::IssuedToken TestServer::IssueToken(const std::string& kind, const std::string& name,
                                          std::optional<int64_t> expires_at_ms) {
-  auto issued = auth_->IssueToken(kind, name, "test", expires_at_ms);
+  auto issued = services_->auth().IssueToken(kind, name, "test", expires_at_ms);
   if (!issued.ok()) {
     ADD_FAILURE() << "IssueToken " << kind << ":" << name << ": " << issued.status().ToString();
     return {};

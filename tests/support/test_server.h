@@ -30,6 +30,7 @@
 #include "http/metrics.h"
 #include "http/routes.h"
 #include "http/server.h"
+#include "http/wiring.h"
 #include "policy/policy.h"
 #include "service/access_service.h"
 #include "service/admin_service.h"
@@ -148,11 +149,11 @@ class TestServer {
   // be opened by another process). Idempotent; the destructor calls it.
   void Shutdown();
 
-  http::App& app() { return app_; }
+  http::App& app() { return services_->app(); }
   store::Store& store() { return vault_->store(); }
   crypto::KeyringHolder& keys() { return vault_->keys(); }
-  audit::AuditLog& audit() { return *audit_; }
-  auth::AuthService& auth() { return *auth_; }
+  audit::AuditLog& audit() { return services_->audit(); }
+  auth::AuthService& auth() { return services_->auth(); }
   service::CustomerService& customers() { return *vault_->customers; }
   const policy::Policy& policy() const { return *policy_; }
 
@@ -161,17 +162,7 @@ class TestServer {
   std::string cert_path_, key_path_;
   std::atomic<int64_t> clock_offset_ms_{0};
   std::optional<policy::Policy> policy_;
-  std::unique_ptr<audit::AuditLog> audit_;
-  std::unique_ptr<auth::AuthService> auth_;
-  std::unique_ptr<service::AccessService> access_;
-  std::unique_ptr<service::AdminService> admin_;
-  std::unique_ptr<service::KeyRotator> rotator_;
-  std::unique_ptr<service::IdempotencyService> idempotency_;
-  std::unique_ptr<service::PrivacyService> privacy_;  // no retention schedule in tests
-  std::unique_ptr<service::SessionService> sessions_;
-  std::unique_ptr<service::HealthService> health_;
-  std::unique_ptr<http::Metrics> metrics_;
-  http::App app_;
+  std::unique_ptr<http::Services> services_;  // wired as main.cc wires them; no retention schedule
   std::unique_ptr<http::HttpServer> server_;
   std::thread serve_thread_;
   int port_ = 0;
