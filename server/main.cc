@@ -110,12 +110,12 @@ int main(int argc, char** argv) {
   vault::log::Info(std::string("listening on ") + (server.tls() ? "https://" : "http://") +
                    config->listen + ":" + std::to_string(*port));
   // Retention runs now and then every retention.schedule_minutes.
-  services.privacy().StartSchedule();
+  services.retention().StartSchedule();
   server.Serve();
   served = true;
   pthread_kill(watcher.native_handle(), SIGTERM);  // wakes the watcher if no signal came
   watcher.join();
-  services.privacy().StopSchedule();
+  services.retention().StopSchedule();
   vault::log::Info("stopped");
   return 0;
 }

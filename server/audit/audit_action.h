@@ -14,7 +14,7 @@
 namespace vault::audit {
 
 enum class AuditAction {
-  // Customer records (AccessService, PrivacyService).
+  // Customer records (AccessService, RetentionJob, AccessRequest).
   kCustomerCreate,
   kCustomerSearch,
   kCustomerVerify,
@@ -26,7 +26,7 @@ enum class AuditAction {
   kCustomerFindOrCreate,
   kCustomerBatch,
   kCustomerSeen,
-  // Consent, marketing and retention (PrivacyService).
+  // Consent, marketing and retention (ConsentLedger, MarketingExport, RetentionJob).
   kConsentWrite,
   kConsentRead,
   kMarketingExport,

@@ -240,14 +240,32 @@ StatusOr<VerifyResult> AuditLog::Verify() const {
   return result;
 }
 
-StatusOr<bool> AuditLog::CheckReceipt(const Receipt& receipt) const {
+StatusOr<std::string> AuditLog::CheckReceipt(const Receipt& receipt, AuditAction action,
+                                             std::string_view record_id,
+                                             std::string_view principal) const {
   std::optional<store::AuditRow> row;
   RETURN_IF_ERROR(store_.Read([&](store::Database& db) -> Status {
     ASSIGN_OR_RETURN(row, store::FindAuditRow(db, receipt.seq));
     return Status::Ok();
   }));
-  return row.has_value() && crypto::HexEncode(row->mac) == receipt.mac_hex &&
-         row->time_ms == receipt.time_ms;
+  if (!row) return std::string("the audit log has no entry with that sequence number");
+  if (crypto::HexEncode(row->mac) != receipt.mac_hex) {
+    return std::string("the MAC does not match the audit entry at that sequence number");
+  }
+  if (row->action != AuditActionName(action) || row->outcome != "success") {
+    return "the audit entry at that sequence number is not a successful " +
+           std::string(AuditActionName(action));
+  }
+  if (row->record_id != record_id) return std::string("the entry names another record");
+  if (row->principal != principal) return std::string("the entry names another actor");
+  if (row->time_ms != receipt.time_ms) return std::string("the entry has another time");
+  // The entry is only as good as the chain that holds it.
+  ASSIGN_OR_RETURN(VerifyResult chain, Verify());
+  if (!chain.intact && chain.first_broken_seq <= receipt.seq) {
+    return "the audit chain is broken at entry " + std::to_string(chain.first_broken_seq) +
+           ", at or before this one";
+  }
+  return std::string();
 }
 
 }  // namespace vault::audit

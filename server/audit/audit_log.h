@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "audit/audit_action.h"
 #include "common/clock.h"
@@ -89,8 +90,12 @@ class AuditLog {
   // sequence number or key does not hold (or the head that does not match).
   StatusOr<VerifyResult> Verify() const;
 
-  // Whether `receipt` matches the entry stored at its seq.
-  StatusOr<bool> CheckReceipt(const Receipt& receipt) const;
+  // The one receipt check: whether `receipt` names the entry stored at its
+  // seq (same MAC and time), that entry is a successful `action` on
+  // `record_id` by `principal`, and the chain is intact up to it. Returns ""
+  // if so, else the first problem found, in words (never a stored value).
+  StatusOr<std::string> CheckReceipt(const Receipt& receipt, AuditAction action,
+                                     std::string_view record_id, std::string_view principal) const;
 
   uint64_t entries_written() const { return written_.load(); }
   uint64_t failures() const { return failures_.load(); }

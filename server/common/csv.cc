@@ -278,25 +278,24 @@ Outcome Reader::Next(Record* record, Error* error) {
   }
 }
 
-std::string FormatRecord(const std::vector<std::string>& fields, char delimiter,
-                         bool defuse_formulas) {
-  std::string out;
+void AppendRecord(std::string& out, const std::vector<Field>& fields, char delimiter) {
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out.push_back(delimiter);
-    std::string value = fields[i];
-    if (defuse_formulas && !value.empty() &&
-        (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@' ||
-         value[0] == '\t' || value[0] == '\r')) {
-      value.insert(value.begin(), '\'');
-    }
-    bool quote =
-        value.find_first_of(std::string{delimiter, '"', '\r', '\n'}) != std::string::npos ||
-        (!value.empty() && (value.front() == ' ' || value.back() == ' '));
+    std::string_view value = fields[i].text;
+    bool formula = fields[i].free_text && !value.empty() &&
+                   (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@' ||
+                    value[0] == '\t' || value[0] == '\r');
+    const char specials[] = {delimiter, '"', '\r', '\n', '\0'};
+    bool quote = value.find_first_of(specials) != std::string_view::npos ||
+                 (!formula && !value.empty() && value.front() == ' ') ||
+                 (!value.empty() && value.back() == ' ');
     if (!quote) {
-      out += value;
+      if (formula) out.push_back('\'');
+      out.append(value);
       continue;
     }
     out.push_back('"');
+    if (formula) out.push_back('\'');
     for (char c : value) {
       if (c == '"') out.push_back('"');
       out.push_back(c);
@@ -304,6 +303,15 @@ std::string FormatRecord(const std::vector<std::string>& fields, char delimiter,
     out.push_back('"');
   }
   out += "\r\n";
+}
+
+std::string FormatRecord(const std::vector<std::string>& fields, char delimiter,
+                         bool defuse_formulas) {
+  std::vector<Field> view;
+  view.reserve(fields.size());
+  for (const auto& f : fields) view.push_back({f, defuse_formulas});
+  std::string out;
+  AppendRecord(out, view, delimiter);
   return out;
 }
 

@@ -134,4 +134,16 @@ class Reader {
 std::string FormatRecord(const std::vector<std::string>& fields, char delimiter = ',',
                          bool defuse_formulas = false);
 
+// One field to write, and whether it is free text (a name) whose formula,
+// if it looks like one, must be defused. Ids, emails and E.164 phones (which
+// start with '+') are not free text: they go out exactly as stored.
+struct Field {
+  std::string_view text;
+  bool free_text = false;
+};
+
+// As FormatRecord, appended to `out` without copying any field, so a caller
+// writing plaintext holds it in `out` alone (and can wipe it there).
+void AppendRecord(std::string& out, const std::vector<Field>& fields, char delimiter = ',');
+
 }  // namespace vault::csv

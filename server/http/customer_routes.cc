@@ -265,19 +265,19 @@ void RegisterCustomerRoutes(Router& server, App& app) {
     });
   });
 
-  server.Delete(R"(/v1/customers/([^/]+))",
-                [&app](const httplib::Request& req, httplib::Response& res) {
-                  Authenticated(app, req, res, AuditAction::kCustomerErase, [&](Call& c) -> Status {
-                    ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathParam(req)));
-                    WriteJson(res, 200,
-                              {{"id", receipt.id},
-                               {"erased_at", receipt.erased_at_ms},
-                               {"actor", receipt.actor},
-                               {"audit_seq", receipt.audit.seq},
-                               {"audit_mac", receipt.audit.mac_hex}});
-                    return Status::Ok();
-                  });
-                });
+  server.Delete(
+      R"(/v1/customers/([^/]+))", [&app](const httplib::Request& req, httplib::Response& res) {
+        Authenticated(app, req, res, AuditAction::kCustomerErase, [&](Call& c) -> Status {
+          ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathParam(req)));
+          WriteJson(res, 200,
+                    {{"id", receipt.id},
+                     {"erased_at", receipt.erased_at_ms},
+                     {"actor", receipt.actor},
+                     {"audit_seq", receipt.audit.seq},
+                     {"audit_mac", receipt.audit.mac_hex}});
+          return Status::Ok();
+        });
+      });
 }
 
 }  // namespace vault::http

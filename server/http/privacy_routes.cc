@@ -1,6 +1,7 @@
 // The privacy routes: consent ledger, consented marketing export, last-seen
 // marks, access-request export, retention runs and erasure-receipt checks.
-// Parse, call PrivacyService, encode. PII arrives only in bodies and leaves
+// Parse, call ConsentLedger, MarketingExport, RetentionJob or AccessRequest,
+// encode. PII arrives only in bodies and leaves
 // only in no-store bodies; paths carry customer ids and purpose names only.
 //
 //   PUT  /v1/customers/{id}/consents/{purpose}  {granted, channel, notice_version}
@@ -12,16 +13,17 @@
 //   POST /v1/audit/receipts/verify              an erasure receipt -> {valid}
 #include "crypto/util.h"
 #include "http/routes.h"
-#include "service/privacy_service.h"
 
 namespace vault::http {
 namespace {
 
-StatusOr<service::PrivacyService*> Privacy(App& app) {
-  if (app.privacy == nullptr) {
+// A privacy service the App may lack (503 then).
+template <typename Service>
+StatusOr<Service*> Running(Service* service) {
+  if (service == nullptr) {
     return Unavailable("the privacy service is not running", "privacy_unavailable");
   }
-  return app.privacy;
+  return service;
 }
 
 Json TimeOrNull(bool set, int64_t ms) { return set ? Json(ms) : Json(nullptr); }
@@ -110,7 +112,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
   server.Put(R"(/v1/customers/([^/]+)/consents/([^/]+))", [&app, depth](const httplib::Request& req,
                                                                         httplib::Response& res) {
     Authenticated(app, req, res, AuditAction::kConsentWrite, [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+      ASSIGN_OR_RETURN(auto* consents, Running(app.consents));
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"granted", "channel", "notice_version"}));
       service::ConsentChange change;
@@ -122,7 +124,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
       change.granted = *granted;
       ASSIGN_OR_RETURN(change.channel, RequiredString(body, "channel"));
       ASSIGN_OR_RETURN(change.notice_version, RequiredString(body, "notice_version"));
-      ASSIGN_OR_RETURN(auto state, privacy->SetConsent(c.who, c.meta, PathParam(req, 1), change));
+      ASSIGN_OR_RETURN(auto state, consents->Set(c.who, c.meta, PathParam(req, 1), change));
       Json out = EncodeState(state);
       out["id"] = PathParam(req, 1);
       out["purpose"] = state.purpose;
@@ -134,8 +136,8 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
   server.Get(R"(/v1/customers/([^/]+)/consents)", [&app](const httplib::Request& req,
                                                          httplib::Response& res) {
     Authenticated(app, req, res, AuditAction::kConsentRead, [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
-      ASSIGN_OR_RETURN(auto states, privacy->Consents(c.who, c.meta, PathParam(req, 1)));
+      ASSIGN_OR_RETURN(auto* consents, Running(app.consents));
+      ASSIGN_OR_RETURN(auto states, consents->Current(c.who, c.meta, PathParam(req, 1)));
       WriteJson(res, 200, {{"id", PathParam(req, 1)}, {"consents", EncodeStates(states)}});
       return Status::Ok();
     });
@@ -144,12 +146,12 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
   server.Post(R"(/v1/customers/([^/]+)/seen)",
               [&app, depth](const httplib::Request& req, httplib::Response& res) {
                 Authenticated(app, req, res, AuditAction::kCustomerSeen, [&](Call& c) -> Status {
-                  ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+                  ASSIGN_OR_RETURN(auto* retention, Running(app.retention));
                   if (!req.body.empty()) {  // no body, or an empty object
                     ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
                     RETURN_IF_ERROR(OnlyMembers(body, {}));
                   }
-                  RETURN_IF_ERROR(privacy->MarkSeen(c.who, c.meta, PathParam(req, 1)));
+                  RETURN_IF_ERROR(retention->MarkSeen(c.who, c.meta, PathParam(req, 1)));
                   res.status = 204;
                   return Status::Ok();
                 });
@@ -158,11 +160,11 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
   server.Post(R"(/v1/customers/([^/]+)/export)", [&app, depth](const httplib::Request& req,
                                                                httplib::Response& res) {
     Authenticated(app, req, res, AuditAction::kCustomerExport, [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+      ASSIGN_OR_RETURN(auto* access_requests, Running(app.access_requests));
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"reason"}));
       ASSIGN_OR_RETURN(auto reason, OptionalString(body, "reason"));
-      ASSIGN_OR_RETURN(auto exported, privacy->ExportCustomer(c.who, c.meta, PathParam(req, 1),
+      ASSIGN_OR_RETURN(auto exported, access_requests->Export(c.who, c.meta, PathParam(req, 1),
                                                               reason.value_or("")));
       WriteJson(res, 200, EncodeAccessExport(exported));
       service::WipeCustomer(exported.customer);
@@ -173,11 +175,11 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
   server.Post("/v1/exports/marketing",
               [&app, depth](const httplib::Request& req, httplib::Response& res) {
                 Authenticated(app, req, res, AuditAction::kMarketingExport, [&](Call& c) -> Status {
-                  ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+                  ASSIGN_OR_RETURN(auto* marketing, Running(app.marketing));
                   ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
                   RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
                   ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
-                  ASSIGN_OR_RETURN(auto exported, privacy->ExportMarketing(c.who, c.meta, purpose));
+                  ASSIGN_OR_RETURN(auto exported, marketing->Export(c.who, c.meta, purpose));
                   res.status = 200;
                   res.set_header("Content-Disposition",
                                  "attachment; filename=\"" + exported.purpose + ".csv\"");
@@ -191,15 +193,15 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
   server.Post("/v1/admin/retention/run",
               [&app, depth](const httplib::Request& req, httplib::Response& res) {
                 Authenticated(app, req, res, AuditAction::kRetentionRun, [&](Call& c) -> Status {
-                  ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+                  ASSIGN_OR_RETURN(auto* retention, Running(app.retention));
                   ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
                   RETURN_IF_ERROR(OnlyMembers(body, {"dry_run"}));
                   ASSIGN_OR_RETURN(auto dry_run, OptionalBool(body, "dry_run"));
                   if (!dry_run) {
                     return InvalidArgument("say \"dry_run\": true or false", "missing_field");
                   }
-                  ASSIGN_OR_RETURN(auto report, privacy->RunRetention(c.who, c.meta, *dry_run));
-                  WriteJson(res, 200, EncodeRetention(report, privacy->options()));
+                  ASSIGN_OR_RETURN(auto report, retention->Run(c.who, c.meta, *dry_run));
+                  WriteJson(res, 200, EncodeRetention(report, retention->options()));
                   return Status::Ok();
                 });
               });
@@ -207,7 +209,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
   server.Post("/v1/audit/receipts/verify", [&app, depth](const httplib::Request& req,
                                                          httplib::Response& res) {
     Authenticated(app, req, res, AuditAction::kAuditReceiptVerify, [&](Call& c) -> Status {
-      ASSIGN_OR_RETURN(auto* privacy, Privacy(app));
+      ASSIGN_OR_RETURN(auto* access_requests, Running(app.access_requests));
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"id", "erased_at", "actor", "audit_seq", "audit_mac"}));
       service::ReceiptClaim claim;
@@ -222,7 +224,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
       }
       claim.erased_at_ms = *erased_at;
       claim.audit_seq = *seq;
-      ASSIGN_OR_RETURN(auto check, privacy->VerifyReceipt(c.who, c.meta, claim));
+      ASSIGN_OR_RETURN(auto check, access_requests->VerifyReceipt(c.who, c.meta, claim));
       Json out = {{"valid", check.valid}};
       if (!check.valid) out["problem"] = check.problem;
       WriteJson(res, 200, out);

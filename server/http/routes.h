@@ -21,13 +21,15 @@
 #include "http/json_body.h"
 #include "http/metrics.h"
 #include "policy/policy.h"
+#include "service/access_request.h"
 #include "service/access_service.h"
 #include "service/admin_service.h"
+#include "service/consent_ledger.h"
 #include "service/customer_service.h"
 #include "service/health_service.h"
 #include "service/idempotency.h"
-#include "service/privacy_service.h"
-#include "service/session_service.h"
+#include "service/marketing_export.h"
+#include "service/retention_job.h"
 #include "store/store.h"
 
 namespace vault::http {
@@ -46,7 +48,11 @@ struct App {
   service::HealthService* health = nullptr;
   Metrics* metrics = nullptr;
   service::IdempotencyService* idempotency = nullptr;
-  service::PrivacyService* privacy = nullptr;  // privacy routes answer 503 without it
+  // The privacy routes answer 503 without theirs.
+  service::ConsentLedger* consents = nullptr;
+  service::MarketingExport* marketing = nullptr;
+  service::RetentionJob* retention = nullptr;
+  service::AccessRequest* access_requests = nullptr;
 };
 
 inline constexpr char kSessionCookie[] = "__Host-cv_session";

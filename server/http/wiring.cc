@@ -14,10 +14,15 @@ Services::Services(const Config& config, VaultParts vault, WiringOptions options
                                                    options.rotation);
   admin_->set_key_rotator(rotator_.get());
   idempotency_ = std::make_unique<service::IdempotencyService>(vault.store, vault.keys);
-  privacy_ =
-      std::make_unique<service::PrivacyService>(vault.customers, vault.store, vault.policy, *audit_,
-                                                service::PrivacyOptions::FromConfig(config));
-  access_->set_erasure_scrub([this] { return privacy_->ScrubWal(); });
+  const service::PrivacyOptions privacy = service::PrivacyOptions::FromConfig(config);
+  consents_ = std::make_unique<service::ConsentLedger>(vault.store, vault.policy, *audit_, privacy);
+  marketing_ = std::make_unique<service::MarketingExport>(vault.customers, vault.store,
+                                                          vault.policy, *audit_, privacy);
+  retention_ = std::make_unique<service::RetentionJob>(vault.customers, vault.store, vault.policy,
+                                                       *audit_, privacy);
+  access_requests_ = std::make_unique<service::AccessRequest>(vault.customers, vault.store,
+                                                              vault.policy, *audit_, privacy);
+  access_->set_erasure_scrub([this] { return retention_->ScrubWal(); });
   sessions_ = std::make_unique<service::SessionService>(*auth_, vault.policy, *audit_);
   health_ = std::make_unique<service::HealthService>(vault.store, *audit_);
   metrics_ = std::make_unique<Metrics>();
@@ -30,7 +35,10 @@ Services::Services(const Config& config, VaultParts vault, WiringOptions options
   app_.health = health_.get();
   app_.metrics = metrics_.get();
   app_.idempotency = idempotency_.get();
-  app_.privacy = privacy_.get();
+  app_.consents = consents_.get();
+  app_.marketing = marketing_.get();
+  app_.retention = retention_.get();
+  app_.access_requests = access_requests_.get();
 }
 
 // In the reverse order of their dependencies: the privacy schedule and the
@@ -38,7 +46,10 @@ Services::Services(const Config& config, VaultParts vault, WiringOptions options
 Services::~Services() {
   health_.reset();
   sessions_.reset();
-  privacy_.reset();
+  access_requests_.reset();
+  retention_.reset();
+  marketing_.reset();
+  consents_.reset();
   idempotency_.reset();
   metrics_.reset();
   admin_.reset();

@@ -19,13 +19,16 @@
 #include "http/metrics.h"
 #include "http/routes.h"
 #include "policy/policy.h"
+#include "service/access_request.h"
 #include "service/access_service.h"
 #include "service/admin_service.h"
+#include "service/consent_ledger.h"
 #include "service/customer_service.h"
 #include "service/health_service.h"
 #include "service/idempotency.h"
 #include "service/key_rotation.h"
-#include "service/privacy_service.h"
+#include "service/marketing_export.h"
+#include "service/retention_job.h"
 #include "service/session_service.h"
 #include "store/store.h"
 
@@ -61,7 +64,7 @@ class Services {
   audit::AuditLog& audit() { return *audit_; }
   auth::AuthService& auth() { return *auth_; }
   service::KeyRotator& rotator() { return *rotator_; }
-  service::PrivacyService& privacy() { return *privacy_; }
+  service::RetentionJob& retention() { return *retention_; }
 
  private:
   std::unique_ptr<audit::AuditLog> audit_;
@@ -70,7 +73,10 @@ class Services {
   std::unique_ptr<service::AdminService> admin_;
   std::unique_ptr<service::KeyRotator> rotator_;
   std::unique_ptr<service::IdempotencyService> idempotency_;
-  std::unique_ptr<service::PrivacyService> privacy_;
+  std::unique_ptr<service::ConsentLedger> consents_;
+  std::unique_ptr<service::MarketingExport> marketing_;
+  std::unique_ptr<service::RetentionJob> retention_;
+  std::unique_ptr<service::AccessRequest> access_requests_;
   std::unique_ptr<service::SessionService> sessions_;
   std::unique_ptr<service::HealthService> health_;
   std::unique_ptr<Metrics> metrics_;

@@ -7,7 +7,7 @@
 // The services differ in how a refusal is written, and say so when they make
 // their guard (RefusalStyle): how durable the entry must be before the answer
 // (AccessService's lookups and refusals only committed, AdminService and
-// PrivacyService's fsynced), what happens to a detail the entry already holds,
+// the privacy services' fsynced), what happens to a detail the entry already holds,
 // and what the "your role may not …" message names.
 //
 // Thread-safe (AuditLog and Policy are).

@@ -1,9 +1,9 @@
 // The privacy promises against the real server (in-process, port 0, real
 // TLS), one test per promise: nothing shared without consent, data destroyed
 // when no longer needed, erasure receipts that check out against the audit
-// chain, and access requests that list every access. TestServer does not
-// wire the PrivacyService, so this fixture builds one on the server's own
-// store, policy and audit log and hands it to the routes.
+// chain, and access requests that list every access. The fixture builds the
+// four privacy services with its own options (an officer, no schedule) on
+// the server's own store, policy and audit log and hands them to the routes.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -12,7 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "service/privacy_service.h"
+#include "service/access_request.h"
+#include "service/consent_ledger.h"
+#include "service/marketing_export.h"
+#include "service/retention_job.h"
 #include "store/privacy_tables.h"
 #include "store/vault_tables.h"
 #include "support/test_server.h"
@@ -37,9 +40,18 @@ class PrivacyTest : public ::testing::Test {
     service::PrivacyOptions options = service::PrivacyOptions::FromConfig(Config{});
     options.officer = {"Pat Officer", "privacy@shop.example", ""};
     options.schedule_minutes = 0;  // the tests run retention themselves
-    privacy_ = std::make_unique<service::PrivacyService>(
+    consents_ = std::make_unique<service::ConsentLedger>(server_.store(), server_.policy(),
+                                                         server_.audit(), options);
+    marketing_export_ = std::make_unique<service::MarketingExport>(
         server_.customers(), server_.store(), server_.policy(), server_.audit(), options);
-    server_.app().privacy = privacy_.get();
+    retention_ = std::make_unique<service::RetentionJob>(
+        server_.customers(), server_.store(), server_.policy(), server_.audit(), options);
+    access_requests_ = std::make_unique<service::AccessRequest>(
+        server_.customers(), server_.store(), server_.policy(), server_.audit(), options);
+    server_.app().consents = consents_.get();
+    server_.app().marketing = marketing_export_.get();
+    server_.app().retention = retention_.get();
+    server_.app().access_requests = access_requests_.get();
     cashier_ = server_.CreateEmployee("cashier1", "cashier");
     pos_ = server_.CreateServiceAccount("till-1", "pos");
     support_ = server_.CreateEmployee("support1", "support");
@@ -47,7 +59,7 @@ class PrivacyTest : public ::testing::Test {
     privacy_officer_ = server_.CreateEmployee("privacy1", "privacy_officer");
     admin_ = server_.CreateEmployee("admin1", "admin");
   }
-  // Stops the server (and its services) before privacy_ goes.
+  // Stops the server (and its services) before the fixture's services go.
   ~PrivacyTest() override { server_.Shutdown(); }
 
   testing::TestClient& c() { return server_.client(); }
@@ -89,7 +101,10 @@ class PrivacyTest : public ::testing::Test {
   }
 
   TestServer server_;
-  std::unique_ptr<service::PrivacyService> privacy_;
+  std::unique_ptr<service::ConsentLedger> consents_;
+  std::unique_ptr<service::MarketingExport> marketing_export_;
+  std::unique_ptr<service::RetentionJob> retention_;
+  std::unique_ptr<service::AccessRequest> access_requests_;
   std::string cashier_, pos_, support_, marketing_, privacy_officer_, admin_;
 };
 
@@ -330,7 +345,7 @@ TEST_F(PrivacyTest, ErasureReceiptVerifiesAgainstTheChain) {
   // WAL keeps the pages as they were before the erasure until it is
   // truncated: the retention job does that after each run (on its schedule);
   // DELETE itself does not yet, so the test does it here.
-  ASSERT_TRUE(privacy_->ScrubWal().ok());
+  ASSERT_TRUE(retention_->ScrubWal().ok());
   std::string bytes = DiskBytes();
   EXPECT_FALSE(testing::Contains(bytes, row->dek));
   EXPECT_FALSE(testing::Contains(bytes, *row->email_ct));

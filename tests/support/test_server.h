@@ -38,7 +38,6 @@
 #include "service/health_service.h"
 #include "service/idempotency.h"
 #include "service/key_rotation.h"
-#include "service/privacy_service.h"
 #include "service/session_service.h"
 #include "store/audit_tables.h"
 #include "support/test_vault.h"
