@@ -30,6 +30,7 @@
 #include "service/idempotency.h"
 #include "service/marketing_export.h"
 #include "service/retention_job.h"
+#include "service/session_service.h"
 #include "store/store.h"
 
 namespace vault::http {

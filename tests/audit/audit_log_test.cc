@@ -185,15 +185,21 @@ TEST(AuditLogTest, VerifyNamesADeletedEntryAndACutOffEnd) {
   }
 }
 
-// A receipt holds only while the entry at its seq still has its MAC and time.
+// A receipt holds only while the entry at its seq still has its MAC and time,
+// and only for the action, record and principal that entry names.
 TEST(AuditLogTest, CheckReceiptMatchesOnlyTheEntryItNames) {
   LogFixture f;
   std::vector<Receipt> receipts = RecordEntries(f.log, 3);
   ASSERT_EQ(receipts.size(), 3u);
-  for (const Receipt& r : receipts) {
-    auto ok = f.log.CheckReceipt(r);
-    ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-    EXPECT_TRUE(*ok) << "receipt " << r.seq;
+  // Receipt k is for EntryNumbered(k + 1): "cus_<k + 1>" by alice.
+  auto problem = [&](const Receipt& r, int numbered) {
+    auto checked = f.log.CheckReceipt(r, AuditAction::kCustomerReveal,
+                                      "cus_" + std::to_string(numbered), "employee:alice");
+    EXPECT_TRUE(checked.ok()) << checked.status().ToString();
+    return checked.ok() ? *checked : std::string("check failed");
+  };
+  for (size_t k = 0; k < receipts.size(); ++k) {
+    EXPECT_EQ(problem(receipts[k], static_cast<int>(k) + 1), "") << "receipt " << receipts[k].seq;
   }
 
   Receipt other_mac = receipts[1];
@@ -205,19 +211,23 @@ TEST(AuditLogTest, CheckReceiptMatchesOnlyTheEntryItNames) {
   Receipt no_entry = receipts[1];
   no_entry.seq = 99;
   for (const Receipt* r : {&other_mac, &other_time, &other_seq, &no_entry}) {
-    auto ok = f.log.CheckReceipt(*r);
-    ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-    EXPECT_FALSE(*ok) << "seq " << r->seq << " time " << r->time_ms << " mac " << r->mac_hex;
+    EXPECT_NE(problem(*r, 2), "") << "seq " << r->seq << " time " << r->time_ms << " mac "
+                                  << r->mac_hex;
   }
+  // The right entry, but not the action, record or principal asked about.
+  auto checked =
+      f.log.CheckReceipt(receipts[1], AuditAction::kCustomerErase, "cus_2", "employee:alice");
+  ASSERT_TRUE(checked.ok());
+  EXPECT_NE(*checked, "");
+  EXPECT_NE(problem(receipts[1], 3), "");
+  checked = f.log.CheckReceipt(receipts[1], AuditAction::kCustomerReveal, "cus_2", "employee:bob");
+  ASSERT_TRUE(checked.ok());
+  EXPECT_NE(*checked, "");
 
   // An entry rewritten under its receipt no longer matches it.
   Exec(f.vault->store(), "UPDATE audit_log SET mac = zeroblob(32) WHERE seq = 2");
-  auto ok = f.log.CheckReceipt(receipts[1]);
-  ASSERT_TRUE(ok.ok());
-  EXPECT_FALSE(*ok);
-  ok = f.log.CheckReceipt(receipts[0]);
-  ASSERT_TRUE(ok.ok());
-  EXPECT_TRUE(*ok);
+  EXPECT_NE(problem(receipts[1], 2), "");
+  EXPECT_EQ(problem(receipts[0], 1), "");
 }
 
 // An entry that cannot be written fails the call with audit_unavailable (and
