@@ -208,12 +208,13 @@ StatusOr<LoginResult> AuthService::Login(std::string_view username, std::string_
   for (const std::string& key : {user_key, client_key}) {
     // Clients behind one shop router share an address: allow them more.
     int limit = key == client_key ? options_.login_attempts * 4 : options_.login_attempts;
-    if (login_failures_.Count(key, options_.login_window_ms) >= limit) {
-      int64_t wait_ms = login_failures_.RetryAfterMs(key, limit, options_.login_window_ms);
-      int64_t minutes = std::max<int64_t>(1, (wait_ms + 59999) / 60000);
-      return ResourceExhausted("too many failed sign-in attempts; try again in " +
-                                   std::to_string(minutes) + " minute" + (minutes == 1 ? "" : "s"),
-                               "login_rate_limited");
+    std::chrono::milliseconds wait =
+        login_failures_.RetryAfter(key, limit, options_.login_window_ms);
+    if (wait.count() > 0) {
+      int64_t minutes = std::max<int64_t>(1, (wait.count() + 59999) / 60000);
+      return RateLimited("too many failed sign-in attempts; try again in " +
+                             std::to_string(minutes) + " minute" + (minutes == 1 ? "" : "s"),
+                         "login_rate_limited", wait);
     }
   }
   std::optional<store::EmployeeRow> row;
@@ -224,8 +225,8 @@ StatusOr<LoginResult> AuthService::Login(std::string_view username, std::string_
   const std::string* hash =
       row && row->active && row->password_hash ? &*row->password_hash : nullptr;
   if (!hasher_.Verify(hash, password)) {
-    login_failures_.Add(user_key);
-    login_failures_.Add(client_key);
+    login_failures_.Add(user_key, options_.login_window_ms);
+    login_failures_.Add(client_key, options_.login_window_ms);
     return Unauthenticated("wrong username or password", "invalid_credentials");
   }
   login_failures_.Reset(user_key);

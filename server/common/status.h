@@ -1,12 +1,16 @@
 // Status and StatusOr<T>: recoverable errors as values (after absl::Status).
-// A Status carries a code from a small fixed set, a human message, and a stable
-// machine-readable reason ("email_invalid") that clients may switch on. The one
-// mapping from codes to HTTP lives in http/problem.cc. Code that branches on a
-// reason names it as a Reason (common/reason.h) and asks Is() or a predicate
-// below; it never compares reason() with a string. Thread-compatible.
+// A Status carries a code from a small fixed set, a human message, a stable
+// machine-readable reason ("email_invalid") that clients may switch on, and
+// for a spent rate limit or quota the delay after which a retry may succeed.
+// The one mapping from codes to HTTP lives in http/problem.cc. Code that
+// branches on a reason names it as a Reason (common/reason.h) and asks Is() or
+// a predicate below; it never compares reason() with a string.
+// Thread-compatible.
 #pragma once
 
+#include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,12 +57,22 @@ class [[nodiscard]] Status {
   // "INVALID_ARGUMENT: email is not a valid address"
   std::string ToString() const;
 
+  // When a retry may succeed (a rate limit or quota that refills); unset for
+  // errors that waiting does not cure. HTTP sends it as Retry-After and
+  // `retry_after_s`.
+  const std::optional<std::chrono::milliseconds>& retry_after() const { return retry_after_; }
+  Status&& WithRetryAfter(std::chrono::milliseconds delay) && {
+    retry_after_ = std::max(delay, std::chrono::milliseconds(0));
+    return std::move(*this);
+  }
+
   void IgnoreError() const {}
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   std::string reason_;
+  std::optional<std::chrono::milliseconds> retry_after_;
 };
 
 inline Status InvalidArgument(std::string msg, std::string reason = {}) {
@@ -81,6 +95,12 @@ inline Status FailedPrecondition(std::string msg, std::string reason = {}) {
 }
 inline Status ResourceExhausted(std::string msg, std::string reason = {}) {
   return Status(StatusCode::kResourceExhausted, std::move(msg), std::move(reason));
+}
+// A spent rate limit or quota: ResourceExhausted that may be retried after
+// `retry_after`.
+inline Status RateLimited(std::string msg, std::string reason,
+                          std::chrono::milliseconds retry_after) {
+  return ResourceExhausted(std::move(msg), std::move(reason)).WithRetryAfter(retry_after);
 }
 inline Status Aborted(std::string msg, std::string reason = {}) {
   return Status(StatusCode::kAborted, std::move(msg), std::move(reason));
@@ -116,6 +136,9 @@ inline Status FailedPrecondition(std::string msg, Reason reason) {
 }
 inline Status ResourceExhausted(std::string msg, Reason reason) {
   return Status(StatusCode::kResourceExhausted, std::move(msg), reason);
+}
+inline Status RateLimited(std::string msg, Reason reason, std::chrono::milliseconds retry_after) {
+  return ResourceExhausted(std::move(msg), reason).WithRetryAfter(retry_after);
 }
 inline Status Aborted(std::string msg, Reason reason) {
   return Status(StatusCode::kAborted, std::move(msg), reason);

@@ -170,11 +170,8 @@ void RegisterCustomerRoutes(Router& server, App& app) {
             result["customer"] = EncodeView(*outcome.customer);
           } else {
             const Status& st = outcome.status;
-            int status = HttpStatusFor(st);
-            bool hide = status == 500;  // as WriteProblem: no internals to clients
-            result["status"] = status;
-            result["error"] = {{"code", hide ? "internal" : st.reason()},
-                               {"detail", hide ? "an internal error occurred" : st.message()}};
+            result["status"] = HttpStatusFor(st);
+            result["error"] = ItemProblem(st);
           }
           results.push_back(std::move(result));
         }

@@ -1,5 +1,6 @@
 #include "http/problem.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace vault::http {
@@ -76,9 +77,34 @@ int HttpStatusFor(const Status& status) {
   return 500;
 }
 
+int64_t RetryAfterSeconds(const Status& status) {
+  int64_t ms = status.retry_after() ? status.retry_after()->count() : 0;
+  return std::max<int64_t>(1, (ms + 999) / 1000);
+}
+
+namespace {
+
+// Internal errors are reported without their message.
+bool HideDetail(const Status& status, int http_status) {
+  return http_status >= 500 && status.code() != StatusCode::kUnavailable && !IsStorageFull(status);
+}
+
+}  // namespace
+
+nlohmann::json ItemProblem(const Status& status) {
+  int code = HttpStatusFor(status);
+  bool hide = HideDetail(status, code);
+  nlohmann::json error = {
+      {"code", hide ? "internal" : status.reason()},
+      {"detail", hide ? "an internal error occurred" : status.message()},
+  };
+  if (code == 429) error["retry_after_s"] = RetryAfterSeconds(status);
+  return error;
+}
+
 void WriteProblem(httplib::Response& res, const Status& status, const std::string& request_id) {
   int code = HttpStatusFor(status);
-  bool hide = code >= 500 && status.code() != StatusCode::kUnavailable && !IsStorageFull(status);
+  bool hide = HideDetail(status, code);
   nlohmann::json body = {
       {"type", "about:blank"},
       {"title", TitleFor(code)},
@@ -87,6 +113,11 @@ void WriteProblem(httplib::Response& res, const Status& status, const std::strin
       {"detail", hide ? "an internal error occurred; quote the request id" : status.message()},
       {"request_id", request_id},
   };
+  if (code == 429) {
+    int64_t seconds = RetryAfterSeconds(status);
+    body["retry_after_s"] = seconds;
+    res.set_header("Retry-After", std::to_string(seconds));
+  }
   res.status = code;
   // A message may quote client text (a member name, a path id): replace
   // invalid UTF-8 rather than throw, which would turn a 4xx into a 500.

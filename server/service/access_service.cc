@@ -71,12 +71,12 @@ Status AccessService::CheckLookupRate(const auth::Principal& who, const RequestM
                                       AuditAction action, std::string_view record_id) {
   int limit = policy_.LookupsPerMinute(who.roles);
   if (lookups_.Allow(who.Label(), limit, kMinuteMs)) return Status::Ok();
-  int64_t wait = lookups_.RetryAfterMs(who.Label(), limit, kMinuteMs);
-  return guard_.Refuse(EntryFor(who, meta, action, record_id),
-                       ResourceExhausted("lookup limit reached (" + std::to_string(limit) +
-                                             " per minute); try again in " +
-                                             std::to_string((wait + 999) / 1000) + " s",
-                                         "lookup_rate_limited"));
+  std::chrono::milliseconds wait = lookups_.RetryAfter(who.Label(), limit, kMinuteMs);
+  return guard_.Refuse(
+      EntryFor(who, meta, action, record_id),
+      RateLimited("lookup limit reached (" + std::to_string(limit) + " per minute); try again in " +
+                      std::to_string((wait.count() + 999) / 1000) + " s",
+                  "lookup_rate_limited", wait));
 }
 
 Status AccessService::RecordUnauthenticated(const RequestMeta& meta, AuditAction action,
@@ -245,10 +245,16 @@ StatusOr<RevealResult> AccessService::Reveal(const auth::Principal& who, const R
   int quota = policy_.RevealQuotaPerHour(who.roles);
   int64_t used = 0;
   Status st = customers_.Touch({}, [&](store::Database& db) -> Status {
-    ASSIGN_OR_RETURN(used, store::CountReveals(db, who.Label(), clock_() - kHourMs));
+    const int64_t now = clock_();
+    ASSIGN_OR_RETURN(used, store::CountReveals(db, who.Label(), now - kHourMs));
     if (used >= quota) {
-      return ResourceExhausted("reveal quota spent (" + std::to_string(quota) + " per hour)",
-                               Reason::kRevealQuotaExceeded);
+      // One unit comes back when the reveal `used - quota` places from the
+      // oldest leaves the hour.
+      ASSIGN_OR_RETURN(auto freed_at, store::RevealTimeAfter(db, who.Label(), now - kHourMs,
+                                                             used - std::max(quota, 1)));
+      int64_t wait_ms = freed_at && quota > 0 ? *freed_at + kHourMs - now : kHourMs;
+      return RateLimited("reveal quota spent (" + std::to_string(quota) + " per hour)",
+                         Reason::kRevealQuotaExceeded, std::chrono::milliseconds(wait_ms));
     }
     return audit_.Append(db, entry).status();
   });

@@ -28,6 +28,11 @@ constexpr char kCountRevealsSql[] =
     "SELECT COUNT(*) FROM audit_log WHERE principal = ? AND time_ms >= ? "
     "AND action = 'customer.reveal' AND outcome = 'success'";
 
+constexpr char kRevealTimeAfterSql[] =
+    "SELECT time_ms FROM audit_log WHERE principal = ? AND time_ms >= ? "
+    "AND action = 'customer.reveal' AND outcome = 'success' "
+    "ORDER BY time_ms, seq LIMIT 1 OFFSET ?";
+
 AuditRow ReadAudit(const Statement& st) {
   AuditRow row;
   row.seq = st.ColumnInt(0);
@@ -123,6 +128,15 @@ StatusOr<int64_t> CountReveals(Database& db, std::string_view principal, int64_t
   st.BindText(1, principal).BindInt(2, since_ms);
   ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? st.ColumnInt(0) : 0;
+}
+
+StatusOr<std::optional<int64_t>> RevealTimeAfter(Database& db, std::string_view principal,
+                                                 int64_t since_ms, int64_t skip) {
+  ASSIGN_OR_RETURN(Statement st, db.Prepare(kRevealTimeAfterSql));
+  st.BindText(1, principal).BindInt(2, since_ms).BindInt(3, skip);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<int64_t>();
+  return std::optional<int64_t>(st.ColumnInt(0));
 }
 
 }  // namespace vault::store

@@ -39,5 +39,10 @@ StatusOr<std::vector<AuditRow>> QueryAudit(Database& db, const AuditQuery& query
 Status ScanAudit(Database& db, int64_t after_seq, const std::function<Status(const AuditRow&)>& fn);
 // Successful reveals by `principal` since `since_ms` (quota).
 StatusOr<int64_t> CountReveals(Database& db, std::string_view principal, int64_t since_ms);
+// The time of the successful reveal by `principal` since `since_ms` that has
+// `skip` earlier ones (oldest first), or nullopt if there are not that many:
+// when it leaves the quota's window, the count falls below the quota.
+StatusOr<std::optional<int64_t>> RevealTimeAfter(Database& db, std::string_view principal,
+                                                 int64_t since_ms, int64_t skip);
 
 }  // namespace vault::store

@@ -140,12 +140,14 @@ function showError(el, err) {
 // ---------------------------------------------------------------- API
 
 class ApiError extends Error {
-  constructor(status, code, detail, requestId) {
+  // retryAfterS: a 429's `retry_after_s` (whole seconds), else null.
+  constructor(status, code, detail, requestId, retryAfterS = null) {
     super(code);
     this.status = status;
     this.code = code;
     this.detail = detail;
     this.requestId = requestId;
+    this.retryAfterS = retryAfterS;
   }
 }
 
@@ -182,8 +184,9 @@ async function api(method, path, body) {
     endSession('session_expired');
     throw new SessionEnded();
   }
+  const retryAfterS = Number.isInteger(data?.retry_after_s) ? data.retry_after_s : null;
   throw new ApiError(response.status, data?.code || `http_${response.status}`, data?.detail || '',
-                     data?.request_id || response.headers.get('X-Request-Id') || '');
+                     data?.request_id || response.headers.get('X-Request-Id') || '', retryAfterS);
 }
 
 // Runs `fn` with the form's buttons disabled, so Enter cannot send twice.
@@ -302,9 +305,10 @@ async function onSignIn(event) {
       if (err.code === 'invalid_credentials') {
         showMessage(error, 'signin_invalid');
       } else if (err.code === 'login_rate_limited') {
-        const minutes = /(\d+)\s*minute/.exec(err.detail || '');
-        if (minutes) {
-          showMessage(error, 'signin_rate_limited', { minutes: Number(minutes[1]) });
+        // When to try again comes as a number, never parsed from the detail.
+        if (err.retryAfterS !== null) {
+          showMessage(error, 'signin_rate_limited',
+                      { minutes: Math.max(1, Math.ceil(err.retryAfterS / 60)) });
         } else {
           showMessage(error, 'signin_rate_limited_later');
         }

@@ -315,6 +315,110 @@ TEST_F(ApiErrorsTest, SearchIs429AfterTheRolesLookupsPerMinute) {
             200);
 }
 
+// A 429 says when to retry as structure: the Retry-After header and
+// `retry_after_s` in the body carry the same whole seconds, within the limit's
+// window. Returns the seconds (0 if absent).
+int64_t ExpectRetryAfter(const Response& r, int64_t window_s) {
+  EXPECT_EQ(r.status, 429) << r.text;
+  EXPECT_TRUE(r.body.is_object() && r.body.contains("retry_after_s") &&
+              r.body["retry_after_s"].is_number_integer())
+      << r.text;
+  int64_t body_s = r.body.value("retry_after_s", int64_t{0});
+  std::string header = r.Header("Retry-After");
+  EXPECT_EQ(header, std::to_string(body_s)) << r.text;
+  EXPECT_GE(body_s, 1);
+  EXPECT_LE(body_s, window_s + 1);
+  return body_s;
+}
+
+TEST_F(ApiErrorsTest, RateLimitedSearchAndBatchItemSayWhenToRetry) {
+  int limit = server_.policy().LookupsPerMinute(std::vector<std::string>{"cashier"});
+  ASSERT_EQ(limit, 60);
+  // Batch items are lookups: spend the budget with one batch, whose last
+  // items go over it.
+  Json items = Json::array();
+  for (int i = 0; i < limit + 2; ++i) {
+    items.push_back(
+        {{"op", "find_or_create"}, {"email", "batch" + std::to_string(i) + "@example.com"}});
+  }
+  Response batch = server_.client().Post("/v1/customers/batch", cashier_, {{"items", items}});
+  ASSERT_EQ(batch.status, 200) << batch.text;
+  const Json& results = batch.body["results"];
+  ASSERT_EQ(results.size(), static_cast<size_t>(limit + 2));
+  int limited = 0;
+  for (const Json& item : results) {
+    if (item.value("status", 0) != 429) {
+      EXPECT_TRUE(item.contains("customer")) << item;
+      EXPECT_EQ(limited, 0) << "an item succeeded after one was rate-limited: " << item;
+      continue;
+    }
+    ++limited;
+    ASSERT_TRUE(item.contains("error")) << item;
+    EXPECT_EQ(item["error"].value("code", ""), "lookup_rate_limited") << item;
+    ASSERT_TRUE(item["error"].contains("retry_after_s")) << item;
+    ASSERT_TRUE(item["error"]["retry_after_s"].is_number_integer()) << item;
+    int64_t s = item["error"]["retry_after_s"].get<int64_t>();
+    EXPECT_GE(s, 1) << item;
+    EXPECT_LE(s, 61) << item;
+  }
+  EXPECT_GE(limited, 2);
+  // Items refused for other reasons carry no retry delay.
+  Response bad = server_.client().Post("/v1/customers/batch", cashier_,
+                                       {{"items", Json::array({{{"op", "upsert"}}})}});
+  ASSERT_EQ(bad.status, 200) << bad.text;
+  EXPECT_EQ(bad.body["results"][0].value("status", 0), 400) << bad.text;
+  EXPECT_FALSE(bad.body["results"][0]["error"].contains("retry_after_s")) << bad.text;
+
+  // The single-item routes answer 429 with the header and the member.
+  Response search = server_.client().Post("/v1/customers/search", cashier_,
+                                          {{"email", "rhea.quill@example.net"}});
+  ExpectProblem(search, 429, "lookup_rate_limited");
+  int64_t wait_s = ExpectRetryAfter(search, 60);
+  // Refused lookups spend nothing, so the wait does not grow.
+  Response again = server_.client().Post("/v1/customers/" + customer_ + "/verify", cashier_,
+                                         {{"email", "rhea.quill@example.net"}});
+  ExpectProblem(again, 429, "lookup_rate_limited");
+  EXPECT_LE(ExpectRetryAfter(again, 60), wait_s);
+  // Errors that waiting does not cure carry neither.
+  Response unauthenticated =
+      server_.client().Post("/v1/customers/search", "cvk_nope_nope", {{"email", "a@example.com"}});
+  EXPECT_EQ(unauthenticated.status, 401);
+  EXPECT_EQ(unauthenticated.Header("Retry-After"), "");
+  EXPECT_FALSE(unauthenticated.body.contains("retry_after_s")) << unauthenticated.text;
+}
+
+TEST_F(ApiErrorsTest, SpentRevealQuotaSaysWhenAUnitComesBack) {
+  const std::string path = "/v1/customers/" + customer_ + "/reveal";
+  int quota = server_.policy().RevealQuotaPerHour(std::vector<std::string>{"support"});
+  for (int i = 0; i < quota; ++i) {
+    ASSERT_EQ(
+        server_.client()
+            .Post(path, support_, {{"fields", Json::array({"phone"})}, {"reason", "call back"}})
+            .status,
+        200);
+  }
+  Response over = server_.client().Post(
+      path, support_, {{"fields", Json::array({"phone"})}, {"reason", "call back"}});
+  ExpectProblem(over, 429, "reveal_quota_exceeded");
+  // The first reveal leaves the hour in just under an hour.
+  int64_t s = ExpectRetryAfter(over, 3600);
+  EXPECT_GE(s, 3500);
+}
+
+TEST_F(ApiErrorsTest, RepeatedFailedSignInsSayWhenToTryAgain) {
+  server_.CreateEmployee("lockme", "cashier");
+  Response r;
+  for (int i = 0; i < 6; ++i) {
+    r = server_.client().Post("/v1/auth/login", "",
+                              {{"username", "lockme"}, {"password", "not the password"}});
+  }
+  ExpectProblem(r, 429, "login_rate_limited");
+  // Five failures in a burst: the 15-minute window must pass, then a fifth
+  // of the next one (the burst slides out at the limit's pace).
+  int64_t s = ExpectRetryAfter(r, 18 * 60);
+  EXPECT_GE(s, 17 * 60);
+}
+
 TEST_F(ApiErrorsTest, CreatingATakenEmailIs409) {
   Response r =
       server_.client().Post("/v1/customers", cashier_, {{"email", " Rhea.Quill@Example.NET"}});

@@ -319,6 +319,26 @@ TEST(PolicyErrorTest, NegativeOrHugeNumbers) {
       3, "must be at most");
 }
 
+TEST(PolicyErrorTest, LimitsGoUpToAMillion) {
+  // A busy integration may need a high rate: the limiter's cost does not grow
+  // with the limit, so the policy allows up to 1,000,000 and no more.
+  auto policy = Policy::Parse(
+      "[roles.pos]\n"
+      "actions = [\"customer.search\", \"customer.reveal\"]\n"
+      "fields = { email = \"plaintext\" }\n"
+      "lookups_per_minute = 1000000\n"
+      "reveal_quota_per_hour = 1000000\n",
+      "test.toml");
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_EQ(policy->LookupsPerMinute(std::vector<std::string>{"pos"}), 1'000'000);
+  EXPECT_EQ(policy->RevealQuotaPerHour(std::vector<std::string>{"pos"}), 1'000'000);
+  ExpectErrorAt(
+      "[roles.cashier]\n"
+      "actions = [\"customer.search\"]\n"
+      "lookups_per_minute = 1000001\n",
+      3, "must be at most 1000000");
+}
+
 TEST(PolicyErrorTest, SyntaxError) {
   ExpectErrorAt(
       "[roles.cashier]\n"

@@ -38,6 +38,15 @@ void RecordExchange(const Response& r) {
                {"status", r.status},
                {"content_type", r.Header("Content-Type")},
                {"body", r.body}};
+  if (r.status == 429) {
+    // A 429's headers are part of its contract (Retry-After): record them so
+    // the check holds them to the document. Others are left out on purpose.
+    Json headers = Json::object();
+    for (const auto& [name, value] : r.headers) {
+      if (!headers.contains(name)) headers[name] = value;
+    }
+    line["headers"] = std::move(headers);
+  }
   std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   ssize_t n = ::write(fd, text.data(), text.size());
   (void)n;
