@@ -1,7 +1,6 @@
 #include "csv_import.h"
 
 #include <fcntl.h>
-#include <httplib.h>
 #include <signal.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -14,6 +13,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -274,7 +274,7 @@ std::string FormatDuration(double seconds) {
   return buf;
 }
 
-// --- The pipeline -----------------------------------------------------------
+// --- The pipeline: reader -> sender -> report -------------------------------
 
 struct Rejection {
   int64_t line = 0;
@@ -285,7 +285,7 @@ struct Row {
   int64_t line = 0;
   json item;
   std::vector<std::pair<size_t, bool>> consents;  // index into Columns::consents
-  // Filled in by the worker:
+  // Filled in by the sender:
   std::string customer_id;
   bool created = false;
   bool settled = false;
@@ -310,19 +310,222 @@ struct Live {
   std::atomic<int64_t> created{0}, present{0}, rejected{0};
 };
 
-struct HttpResult {
-  int status = 0;
-  json body;
-  std::string code, detail;
+// The reader: opens the file, maps its header to columns, and cuts its rows
+// into batches, rejecting on the way the rows that cannot be sent (no
+// contact, wrong field count, bad encoding or consent answer). One thread.
+class RowReader {
+ public:
+  RowReader(const ImportOptions& options, Live& live) : options_(options), live_(live) {}
+  ~RowReader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RowReader(const RowReader&) = delete;
+  RowReader& operator=(const RowReader&) = delete;
+
+  // Opens the file and reads its header; the error names the file.
+  Status Open() {
+    const std::string& file = options_.file;
+    fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return FailedPrecondition("cannot open " + file);
+    ::fstat(fd_, &stat_);
+    if (!S_ISREG(stat_.st_mode)) return FailedPrecondition(file + " is not a regular file");
+    csv::Options csv_options;
+    if (options_.delimiter == "auto") {
+      csv_options.delimiter = SniffDelimiter(fd_);
+    } else {
+      csv_options.delimiter = options_.delimiter == "tab" ? '\t' : options_.delimiter[0];
+    }
+    cp1252_ = options_.encoding != "utf-8" && options_.encoding != "utf8";
+    const int fd = fd_;
+    reader_ = std::make_unique<csv::Reader>(
+        [fd](char* buf, size_t capacity) -> long {
+          for (;;) {
+            ssize_t n = ::read(fd, buf, capacity);
+            if (n < 0 && errno == EINTR) continue;
+            return static_cast<long>(n);
+          }
+        },
+        csv_options);
+
+    csv::Record record;
+    csv::Error error;
+    csv::Outcome outcome = reader_->Next(&record, &error);
+    if (outcome == csv::Outcome::kEnd) return FailedPrecondition(file + " is empty");
+    if (outcome == csv::Outcome::kError) {
+      return FailedPrecondition(file + ": the header cannot be read: " + error.message);
+    }
+    for (auto& f : record.fields) header_.push_back(Trim(cp1252_ ? FromWindows1252(f) : f));
+    for (const auto& h : header_) {
+      if (!IsValidUtf8(h)) {
+        return FailedPrecondition(file +
+                                  " is not UTF-8 text; save it as \"CSV UTF-8\" or pass "
+                                  "--encoding windows-1252");
+      }
+    }
+    auto mapped = MapColumns(header_, options_);
+    if (!mapped.ok()) return FailedPrecondition(file + ": " + mapped.status().message());
+    columns_ = *mapped;
+    return Status::Ok();
+  }
+
+  const Columns& columns() const { return columns_; }
+  const struct stat& file_stat() const { return stat_; }
+  // Set once reading the file failed (the batch that hit it is still returned).
+  const std::string& read_error() const { return read_error_; }
+
+  // The next batch, or nullptr at the end of the file (or once `stop` says
+  // so, or after a read error). REQUIRES: Open() succeeded.
+  std::unique_ptr<Batch> NextBatch(const std::function<bool()>& stop) {
+    if (done_) return nullptr;
+    auto batch = std::make_unique<Batch>();
+    if (carry_) {
+      batch->body_bytes += carry_size_;
+      batch->rows.push_back(std::move(*carry_));
+      carry_.reset();
+    }
+    const size_t batch_rows = static_cast<size_t>(std::clamp(options_.batch_size, 1, 500));
+    const size_t batch_bytes = static_cast<size_t>(options_.batch_bytes);
+    while (!stop()) {
+      csv::Record record;
+      csv::Error error;
+      csv::Outcome outcome = reader_->Next(&record, &error);
+      if (outcome == csv::Outcome::kEnd) break;
+      live_.offset = reader_->offset();
+      ++live_.read;
+      ++batch->rows_read;
+      if (outcome == csv::Outcome::kError) {
+        ++live_.rejected;
+        batch->rejections.push_back(
+            {error.line, std::string(csv::ErrorCodeName(error.code)), "", error.message});
+        if (error.code == csv::ErrorCode::kRead) {
+          read_error_ = "reading " + options_.file + " failed";
+          break;
+        }
+        continue;
+      }
+      std::optional<Row> row = Parse(record, *batch);
+      if (!row) continue;
+      size_t size = row->item.dump().size() + 1;
+      if (size + kEnvelope > batch_bytes) {
+        Reject(*batch, row->line, "row_too_large", "", "the row is larger than --batch-bytes");
+        continue;
+      }
+      if (batch->rows.size() >= batch_rows || batch->body_bytes + size + kEnvelope > batch_bytes) {
+        // This batch is full: the row opens the next one.
+        carry_ = std::move(row);
+        carry_size_ = size;
+        batch->number = next_number_++;
+        return batch;
+      }
+      batch->body_bytes += size;
+      batch->rows.push_back(std::move(*row));
+    }
+    done_ = true;
+    if (batch->rows.empty() && batch->rejections.empty() && batch->rows_read == 0) return nullptr;
+    batch->number = next_number_++;
+    return batch;
+  }
+
+ private:
+  static constexpr size_t kEnvelope = 16;  // {"items":[ ... ]}
+
+  void Reject(Batch& batch, int64_t line, std::string reason, std::string column,
+              std::string detail) {
+    ++live_.rejected;
+    batch.rejections.push_back({line, std::move(reason), std::move(column), std::move(detail)});
+  }
+
+  // The row to send, or nullopt when it is rejected (into batch).
+  std::optional<Row> Parse(csv::Record& record, Batch& batch) {
+    auto& fields = record.fields;
+    if (cp1252_) {
+      for (auto& f : fields) f = FromWindows1252(f);
+    }
+    const int64_t line = record.line;
+    bool blank = std::all_of(fields.begin(), fields.end(),
+                             [](const std::string& f) { return Trim(f).empty(); });
+    if (blank) {
+      Reject(batch, line, "empty_row", "", "the row is empty");
+      return std::nullopt;
+    }
+    if (fields.size() != header_.size()) {
+      Reject(batch, line, "field_count", "",
+             "the row has " + std::to_string(fields.size()) + " fields, the header has " +
+                 std::to_string(header_.size()) +
+                 " (a value with the delimiter in it must be quoted)");
+      return std::nullopt;
+    }
+    auto value = [&](int column) {
+      return column >= 0 ? Trim(fields[static_cast<size_t>(column)]) : std::string();
+    };
+    const Columns& c = columns_;
+    std::string email = value(c.email);
+    std::string phone = value(c.phone);
+    std::string name = value(c.name);
+    if (c.name < 0) {
+      std::string first = value(c.first_name), last = value(c.last_name);
+      name = first.empty() ? last : last.empty() ? first : first + " " + last;
+    }
+    for (auto [text, column] :
+         {std::pair{&email, c.Name(c.email)}, std::pair{&phone, c.Name(c.phone)},
+          std::pair{&name, c.NameColumns()}}) {
+      if (!IsValidUtf8(*text)) {
+        Reject(batch, line, "encoding_invalid", column,
+               cp1252_ ? "not valid text"
+                       : "not UTF-8 text; save the file as \"CSV UTF-8\" or pass "
+                         "--encoding windows-1252");
+        return std::nullopt;
+      }
+    }
+    if (email.empty() && phone.empty()) {
+      Reject(batch, line, "contact_required", c.ContactColumns(),
+             "the row has neither an email nor a phone number");
+      return std::nullopt;
+    }
+    Row row;
+    row.line = line;
+    for (size_t i = 0; i < c.consents.size(); ++i) {
+      int column = c.consents[i].column;
+      auto answer = ParseConsent(fields[static_cast<size_t>(column)]);
+      if (!answer.ok()) {
+        Reject(batch, line, "consent_invalid", c.Name(column),
+               "a consent answer is yes or no (oui/non, true/false, 1/0), or empty");
+        return std::nullopt;
+      }
+      if (*answer) row.consents.emplace_back(i, **answer);
+    }
+    row.item = {{"op", "find_or_create"}};
+    if (!email.empty()) row.item["email"] = email;
+    if (!phone.empty()) row.item["phone"] = phone;
+    if (!name.empty()) row.item["name"] = name;
+    return row;
+  }
+
+  const ImportOptions& options_;
+  Live& live_;
+  int fd_ = -1;
+  struct stat stat_ {};
+  bool cp1252_ = false;
+  std::unique_ptr<csv::Reader> reader_;
+  std::vector<std::string> header_;
+  Columns columns_;
+  std::optional<Row> carry_;  // the first row of the next batch
+  size_t carry_size_ = 0;
+  int64_t next_number_ = 0;
+  bool done_ = false;
+  std::string read_error_;
 };
 
-class Importer {
+// The sender: up to --concurrency workers, each with its own ApiClient (one
+// connection), send batches and record consents; batches come back in file
+// order for the report. Thread-safe.
+class BatchSender {
  public:
-  Importer(const ApiOptions& api, const ImportOptions& options, Columns columns,
-           std::string key_prefix, Live& live)
+  BatchSender(const ApiOptions& api, const ImportOptions& options, const Columns& columns,
+              std::string key_prefix, Live& live)
       : api_(api),
         options_(options),
-        columns_(std::move(columns)),
+        columns_(columns),
         key_prefix_(std::move(key_prefix)),
         live_(live) {}
 
@@ -363,16 +566,11 @@ class Importer {
 
   // Worker side: sends batches until the input is done.
   void Work() {
-    httplib::Client client(api_.server);
-    client.set_connection_timeout(10, 0);
-    client.set_read_timeout(300, 0);
-    client.set_write_timeout(60, 0);
-    client.set_keep_alive(true);
-    if (api_.insecure) {
-      client.enable_server_certificate_verification(false);
-    } else if (!api_.ca_cert.empty()) {
-      client.set_ca_cert_path(api_.ca_cert.c_str());
-    }
+    ApiOptions api = api_;
+    api.connect_timeout = std::chrono::seconds(10);
+    api.read_timeout = std::chrono::seconds(300);
+    api.write_timeout = std::chrono::seconds(60);
+    ApiClient client(api, [this](std::chrono::milliseconds ms) { return Pause(ms); });
     for (;;) {
       std::unique_ptr<Batch> batch;
       {
@@ -389,7 +587,8 @@ class Importer {
     }
   }
 
-  // Finalizer side: takes finished batches in order; false once all are in.
+  // Report side: takes finished batches in order; nullptr when none is ready
+  // within `wait`; *all_done once every batch is taken.
   std::unique_ptr<Batch> NextFinished(std::chrono::milliseconds wait, bool* all_done) {
     std::unique_lock lock(mu_);
     finished_.wait_for(lock, wait, [&] {
@@ -411,75 +610,42 @@ class Importer {
  private:
   size_t MaxOpen() const { return static_cast<size_t>(options_.concurrency) * 2 + 2; }
 
-  // Sleeps `ms` unless the import is aborted meanwhile.
-  void Pause(int64_t ms) {
+  // Sleeps `ms` unless the import is aborted meanwhile; false if it was.
+  bool Pause(std::chrono::milliseconds ms) {
     std::unique_lock lock(mu_);
-    pause_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return aborted_; });
+    pause_.wait_for(lock, ms, [&] { return aborted_; });
+    return !aborted_;
   }
 
-  // One request; network errors and 5xx are retried (same body, same key)
-  // up to `attempts` times with backoff; 429 is retried after Retry-After.
-  // Returns the response (2xx or 4xx), or an error once retries run out.
-  StatusOr<HttpResult> Request(httplib::Client& client, const std::string& method,
-                               const std::string& path, const std::string& payload,
-                               const std::string& key, int attempts) {
-    httplib::Headers headers = {{"Authorization", "Bearer " + api_.token}};
-    if (!key.empty()) headers.emplace("Idempotency-Key", key);
-    int64_t backoff = 500;
-    std::string last;
-    for (int attempt = 0; attempt < attempts; ++attempt) {
-      if (attempt > 0) {
-        Pause(backoff);
-        backoff = std::min<int64_t>(backoff * 2, 30000);
-      }
-      if (aborted()) return Aborted("stopped");
-      httplib::Result r{nullptr, httplib::Error::Unknown};
-      if (method == "POST") {
-        r = client.Post(path.c_str(), headers, payload, "application/json");
-      } else if (method == "PUT") {
-        r = client.Put(path.c_str(), headers, payload, "application/json");
-      } else {
-        r = client.Get(path.c_str(), headers);
-      }
-      if (!r) {
-        last = "cannot reach " + api_.server + ": " + httplib::to_string(r.error());
-        if (r.error() == httplib::Error::SSLServerVerification) {
-          return Unavailable(last + " (pass --ca-cert with the server's certificate)");
-        }
-        continue;
-      }
-      HttpResult out;
-      out.status = r->status;
-      out.body = json::parse(r->body, nullptr, false);
-      if (out.body.is_object()) {
-        out.code = out.body.value("code", "");
-        out.detail = out.body.value("detail", "");
-      }
-      if (out.status == 429 || out.status >= 500) {
-        last = "HTTP " + std::to_string(out.status) + (out.detail.empty() ? "" : ": " + out.detail);
-        if (out.status == 429) {
-          std::string after = r->get_header_value("Retry-After");
-          int64_t s = after.empty() ? 2 : std::clamp<int64_t>(std::atoll(after.c_str()), 1, 60);
-          backoff = s * 1000;
-          ++attempts;  // being told to slow down is not a failure
-        }
-        continue;
-      }
-      return out;
-    }
-    return Unavailable(last.empty() ? "gave up" : last);
+  // Sends with the importer's retries: a network error is retried with the
+  // same body and Idempotency-Key (safe: the server answers a repeat from its
+  // record); 503 up to `attempts` times; 429 for as long as the server says
+  // to wait, since being told to slow down is not a failure.
+  StatusOr<ApiResponse> Request(ApiClient& client, const std::string& method,
+                                const std::string& path, std::string body, std::string key,
+                                int attempts) {
+    ApiRequest request;
+    request.method = method;
+    request.path = path;
+    request.body = std::move(body);
+    request.idempotency_key = std::move(key);
+    request.retry.attempts = attempts;
+    request.retry.max_busy_waits = attempts;
+    request.retry.max_rate_limited_waits = -1;
+    auto r = client.Send(request);
+    if (r.ok() && r->rate_limited_waits > 0) rate_limited = true;
+    return r;
   }
 
   // A 4xx on a whole request: the import cannot go on.
-  Status Refused(const HttpResult& r, const std::string& what) {
-    std::string why = r.detail.empty() ? "HTTP " + std::to_string(r.status) : r.detail;
+  Status Refused(const ApiResponse& r, const std::string& what) {
     std::string hint;
     if (r.status == 401) hint = " (check --token)";
-    if (r.status == 403)
+    if (r.status == 403) {
       hint = " (the account's role must allow customer.create and customer.search)";
+    }
     if (r.status == 413) hint = " (try a smaller --batch-bytes)";
-    return FailedPrecondition(what + ": " + why + " (HTTP " + std::to_string(r.status) +
-                              (r.code.empty() ? "" : ", " + r.code) + ")" + hint);
+    return FailedPrecondition(what + ": " + r.Describe() + hint);
   }
 
   std::string ColumnFor(const std::string& code) const {
@@ -490,7 +656,7 @@ class Importer {
     return "";
   }
 
-  void Send(httplib::Client& client, Batch& batch) {
+  void Send(ApiClient& client, Batch& batch) {
     Status st = SendRows(client, batch);
     if (st.ok()) st = RecordConsents(client, batch);
     if (!st.ok()) {
@@ -500,7 +666,7 @@ class Importer {
     batch.sent = true;
   }
 
-  Status SendRows(httplib::Client& client, Batch& batch) {
+  Status SendRows(ApiClient& client, Batch& batch) {
     std::vector<size_t> pending;
     for (size_t i = 0; i < batch.rows.size(); ++i) pending.push_back(i);
     int round = 0;
@@ -508,16 +674,16 @@ class Importer {
     while (!pending.empty()) {
       json items = json::array();
       for (size_t i : pending) items.push_back(batch.rows[i].item);
-      std::string payload = json{{"items", std::move(items)}}.dump();
       std::string key = key_prefix_ + "-" + std::to_string(batch.number);
       if (round > 0) key += "-r" + std::to_string(round);
-      ASSIGN_OR_RETURN(HttpResult r,
-                       Request(client, "POST", "/v1/customers/batch", payload, key, 8));
+      ASSIGN_OR_RETURN(ApiResponse r, Request(client, "POST", "/v1/customers/batch",
+                                              json{{"items", std::move(items)}}.dump(), key, 8));
       if (r.status != 200 || !r.body.is_object() || !r.body["results"].is_array()) {
         return Refused(r, "the server refused batch " + std::to_string(batch.number + 1));
       }
       std::vector<size_t> again;
-      int64_t wait_ms = 0;
+      std::chrono::milliseconds wait{0};
+      bool item_rate_limited = false;
       for (const auto& result : r.body["results"]) {
         size_t index = result.value("index", size_t{0});
         if (index >= pending.size()) continue;
@@ -531,22 +697,23 @@ class Importer {
           continue;
         }
         int status = result.value("status", 0);
-        std::string code, detail;
-        if (result.contains("error") && result["error"].is_object()) {
-          code = result["error"].value("code", "");
-          detail = result["error"].value("detail", "");
-        }
+        json error = result.contains("error") && result["error"].is_object() ? result["error"]
+                                                                             : json::object();
+        std::string code = error.value("code", "");
+        std::string detail = error.value("detail", "");
         if (status == 429 || status >= 500) {
           // Not the row's fault: the server is busy or rate-limiting us.
           again.push_back(pending[index]);
           if (status == 429) {
             rate_limited = true;
-            static const std::regex kIn("try again in ([0-9]+)");
-            std::smatch m;
-            int64_t s = std::regex_search(detail, m, kIn) ? std::stoll(m[1].str()) : 5;
-            wait_ms = std::max<int64_t>(wait_ms, std::clamp<int64_t>(s, 1, 60) * 1000);
+            item_rate_limited = true;
+            // The item says when its limit has room again; an item without
+            // that (an older server) waits 5 s.
+            std::chrono::seconds after = RetryAfterOf(error).value_or(std::chrono::seconds(5));
+            wait = std::max<std::chrono::milliseconds>(
+                wait, std::clamp(after, std::chrono::seconds(1), std::chrono::seconds(60)));
           } else {
-            wait_ms = std::max<int64_t>(wait_ms, 1000);
+            wait = std::max<std::chrono::milliseconds>(wait, std::chrono::seconds(1));
           }
           continue;
         }
@@ -562,16 +729,18 @@ class Importer {
         }
       }
       if (again.empty()) break;
-      bool only_rate_limited = rate_limited && wait_ms > 1000;
-      if (!only_rate_limited && ++busy_rounds > 8) {
+      // Waiting out a rate limit is progress; rows the server keeps failing
+      // (5xx) are not.
+      if (!item_rate_limited && ++busy_rounds > 8) {
         return Unavailable("the server kept failing rows of batch " +
                            std::to_string(batch.number + 1) + " (HTTP 5xx)");
       }
       std::sort(again.begin(), again.end());
       pending = std::move(again);
       ++round;
-      Pause(wait_ms > 0 ? wait_ms : 1000);
-      if (aborted()) return Aborted("stopped");
+      if (!Pause(wait > std::chrono::milliseconds(0) ? wait : std::chrono::seconds(1))) {
+        return Aborted("stopped");
+      }
     }
     return Status::Ok();
   }
@@ -579,10 +748,9 @@ class Importer {
   // Consent for the rows of a batch: for customers created now, every answer
   // the file gives; for customers already there, only purposes the ledger has
   // nothing for yet.
-  Status RecordConsents(httplib::Client& client, Batch& batch) {
+  Status RecordConsents(ApiClient& client, Batch& batch) {
     for (Row& row : batch.rows) {
       if (row.consents.empty() || row.customer_id.empty()) continue;
-      std::map<std::string, bool> recorded;  // purpose -> already in the ledger
       bool need_check = !row.created;
       for (auto [index, granted] : row.consents) {
         const std::string& purpose = columns_.consents[index].purpose;
@@ -593,7 +761,10 @@ class Importer {
             return Unavailable("cannot record consent for the row on line " +
                                std::to_string(row.line));
           }
-          if (attempt > 0) Pause(std::min<int64_t>(500LL << attempt, 30000));
+          if (attempt > 0 &&
+              !Pause(std::chrono::milliseconds(std::min<int64_t>(500LL << attempt, 30000)))) {
+            return Aborted("stopped");
+          }
           if (aborted()) return Aborted("stopped");
           if (need_check) {
             auto r = Request(client, "GET", path, "", "", 1);
@@ -634,7 +805,7 @@ class Importer {
 
   const ApiOptions& api_;
   const ImportOptions& options_;
-  const Columns columns_;
+  const Columns& columns_;
   const std::string key_prefix_;
   Live& live_;
 
@@ -724,53 +895,166 @@ class Progress {
   bool drawn_ = false;
 };
 
+// The report: takes batches back from the sender in file order, adds up the
+// totals and writes each rejection (line, reason code, column, detail; never
+// a value) to the report file, so the report is sorted by line.
+class ImportReport {
+ public:
+  ImportReport() = default;
+  ~ImportReport() { Close(); }
+  ImportReport(const ImportReport&) = delete;
+  ImportReport& operator=(const ImportReport&) = delete;
+
+  // Creates the report file (mode 0600) and writes its header.
+  Status Open(const std::string& path) {
+    path_ = path;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return FailedPrecondition("cannot write the report " + path);
+    file_ = ::fdopen(fd, "w");
+    Write({"line", "reason", "column", "detail"}, false);
+    return Status::Ok();
+  }
+
+  void Add(Batch& batch) {
+    totals_.read += batch.rows_read;
+    // Rows settled before a stop count as what they became; the others were
+    // not processed (a re-run takes care of them).
+    totals_.created += batch.created;
+    totals_.present += batch.present;
+    totals_.consents_granted += batch.consents_granted;
+    totals_.consents_withdrawn += batch.consents_withdrawn;
+    totals_.consents_kept += batch.consents_kept;
+    totals_.not_processed += std::count_if(batch.rows.begin(), batch.rows.end(),
+                                           [](const Row& row) { return !row.settled; });
+    std::vector<Rejection> rejections = std::move(batch.rejections);
+    std::sort(rejections.begin(), rejections.end(),
+              [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
+    for (const auto& r : rejections) Write({std::to_string(r.line), r.reason, r.column, r.detail});
+    totals_.rejected += static_cast<int64_t>(rejections.size());
+  }
+
+  void Close() {
+    if (file_ != nullptr) std::fclose(file_);
+    file_ = nullptr;
+  }
+
+  void PrintSummary(const std::string& file, const Columns& columns, bool stopped,
+                    double elapsed) const {
+    const Totals& t = totals_;
+    int64_t handled = t.created + t.present + t.rejected;
+    std::printf("import %s: %s\n", stopped ? "stopped" : "finished", file.c_str());
+    std::printf("  read:            %lld rows\n", static_cast<long long>(t.read));
+    std::printf("  created:         %lld\n", static_cast<long long>(t.created));
+    std::printf("  already present: %lld\n", static_cast<long long>(t.present));
+    std::printf("  rejected:        %lld%s\n", static_cast<long long>(t.rejected),
+                t.rejected > 0 ? (" (line numbers and reasons in " + path_ + ")").c_str() : "");
+    if (stopped) {
+      std::printf("  not processed:   %lld (and the rest of the file was not read)\n",
+                  static_cast<long long>(t.not_processed));
+    }
+    if (!columns.consents.empty()) {
+      std::printf(
+          "  consents:        %lld recorded (%lld granted, %lld withdrawn), %lld already "
+          "in the ledger and kept\n",
+          static_cast<long long>(t.consents_granted + t.consents_withdrawn),
+          static_cast<long long>(t.consents_granted), static_cast<long long>(t.consents_withdrawn),
+          static_cast<long long>(t.consents_kept));
+    }
+    std::printf("  elapsed:         %.1f s\n", elapsed);
+    std::printf("  rate:            %.0f rows/s\n",
+                elapsed > 0 ? static_cast<double>(handled) / elapsed : 0.0);
+    std::fflush(stdout);
+  }
+
+ private:
+  void Write(const std::vector<std::string>& fields, bool defuse_formulas = true) {
+    std::string line = csv::FormatRecord(fields, ',', defuse_formulas);
+    std::fwrite(line.data(), 1, line.size(), file_);
+  }
+
+  std::string path_;
+  FILE* file_ = nullptr;
+  Totals totals_;
+};
+
+// Idempotency keys: this file (device, inode, size, mtime, path) and this
+// run, then the batch number.
+std::string KeyPrefix(const std::string& file, const struct stat& st) {
+  crypto::EnsureSodium();
+  std::string identity = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+                         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
+                         "." + std::to_string(st.st_mtim.tv_nsec) + ":" + file + ":" +
+                         crypto::RandomBytes(16);
+  unsigned char digest[12];
+  crypto_generichash(digest, sizeof(digest),
+                     reinterpret_cast<const unsigned char*>(identity.data()), identity.size(),
+                     nullptr, 0);
+  return "import-" + crypto::HexEncode(std::string_view(reinterpret_cast<char*>(digest), 12));
+}
+
 int Fail(const std::string& message) {
   std::fprintf(stderr, "contact-vault: %s\n", message.c_str());
   return 1;
 }
 
+void PrintColumns(const std::string& file, const Columns& columns) {
+  std::printf(
+      "importing %s: %s%s%s%s\n", file.c_str(),
+      columns.email >= 0 ? ("email from \"" + columns.Name(columns.email) + "\"").c_str()
+                         : "no email column",
+      columns.phone >= 0 ? (", phone from \"" + columns.Name(columns.phone) + "\"").c_str()
+                         : ", no phone column",
+      columns.NameColumns().empty() ? ", no name column"
+                                    : (", name from \"" + columns.NameColumns() + "\"").c_str(),
+      columns.consents.empty()
+          ? ""
+          : (", " + std::to_string(columns.consents.size()) + " consent column(s)").c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
-ImportCommand::ImportCommand(CLI::App& cli, const std::function<void(CLI::App*)>& add_remote) {
-  command_ = cli.add_subcommand(
+void AddImportCommand(CLI::App& cli, const std::function<void(CLI::App*)>& add_remote,
+                      const ApiOptions& api, int* exit_code) {
+  auto options = std::make_shared<ImportOptions>();
+  auto* command = cli.add_subcommand(
       "import", "import customers from a CSV file (find-or-create: re-running adds nothing twice)");
-  auto& o = options_;
-  command_->add_option("file", o.file, "the CSV file (UTF-8, with a header row)")
+  auto& o = *options;
+  command->add_option("file", o.file, "the CSV file (UTF-8, with a header row)")
       ->required()
       ->check(CLI::ExistingFile);
-  command_->add_option("--report", o.report,
-                       "where rejected rows are listed (default FILE.rejected.csv)");
-  command_->add_option("--email-column", o.email_column,
-                       "header of the email column (default: email, e-mail, courriel...)");
-  command_->add_option("--phone-column", o.phone_column,
-                       "header of the phone column (default: phone, telephone, "
-                       "t\xC3\xA9l\xC3\xA9phone, mobile...)");
-  command_->add_option("--name-column", o.name_column,
-                       "header of the name column (default: name, full name, nom; or first "
-                       "name + last name, pr\xC3\xA9nom + nom)");
-  command_->add_option("--consent-column", o.consent_columns,
-                       "PURPOSE=COLUMN: record the column's yes/no as consent to PURPOSE "
-                       "(repeatable; needs --consent-notice)");
-  command_->add_option("--consent-notice", o.consent_notice,
-                       "the privacy notice version the customers agreed to");
-  command_->add_option("--delimiter", o.delimiter, "auto, ',', ';' or tab")
+  command->add_option("--report", o.report,
+                      "where rejected rows are listed (default FILE.rejected.csv)");
+  command->add_option("--email-column", o.email_column,
+                      "header of the email column (default: email, e-mail, courriel...)");
+  command->add_option("--phone-column", o.phone_column,
+                      "header of the phone column (default: phone, telephone, "
+                      "t\xC3\xA9l\xC3\xA9phone, mobile...)");
+  command->add_option("--name-column", o.name_column,
+                      "header of the name column (default: name, full name, nom; or first "
+                      "name + last name, pr\xC3\xA9nom + nom)");
+  command->add_option("--consent-column", o.consent_columns,
+                      "PURPOSE=COLUMN: record the column's yes/no as consent to PURPOSE "
+                      "(repeatable; needs --consent-notice)");
+  command->add_option("--consent-notice", o.consent_notice,
+                      "the privacy notice version the customers agreed to");
+  command->add_option("--delimiter", o.delimiter, "auto, ',', ';' or tab")
       ->check(CLI::IsMember({"auto", ",", ";", "tab", "\t"}));
-  command_->add_option("--encoding", o.encoding, "utf-8 or windows-1252 (also latin-1)")
+  command->add_option("--encoding", o.encoding, "utf-8 or windows-1252 (also latin-1)")
       ->check(CLI::IsMember(
           {"utf-8", "utf8", "windows-1252", "cp1252", "latin-1", "latin1", "iso-8859-1"}));
-  command_->add_option("--batch-size", o.batch_size, "rows per request (at most 500)")
+  command->add_option("--batch-size", o.batch_size, "rows per request (at most 500)")
       ->check(CLI::Range(1, 500));
-  command_
+  command
       ->add_option("--batch-bytes", o.batch_bytes,
                    "JSON bytes per request (below the server's body limit)")
       ->check(CLI::Range(1024, 16 * 1024 * 1024));
-  command_->add_option("--concurrency", o.concurrency, "requests in flight (1-16)")
+  command->add_option("--concurrency", o.concurrency, "requests in flight (1-16)")
       ->check(CLI::Range(1, 16));
-  command_->add_flag("--no-progress", o.no_progress, "no progress bar or progress lines");
-  add_remote(command_);
+  command->add_flag("--no-progress", o.no_progress, "no progress bar or progress lines");
+  add_remote(command);
+  command->callback([options, &api, exit_code] { *exit_code = RunImport(api, *options); });
 }
-
-int ImportCommand::Run(const ApiOptions& api) const { return RunImport(api, options_); }
 
 int RunImport(const ApiOptions& api, const ImportOptions& options) {
   if (api.token.empty()) return Fail("import needs --token or CONTACT_VAULT_TOKEN");
@@ -782,125 +1066,31 @@ int RunImport(const ApiOptions& api, const ImportOptions& options) {
         "--consent-column needs --consent-notice (the notice version the customers "
         "agreed to)");
   }
-  int fd = ::open(options.file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Fail("cannot open " + options.file);
-  struct stat st {};
-  ::fstat(fd, &st);
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Fail(options.file + " is not a regular file");
-  }
-  std::unique_ptr<int, void (*)(int*)> fd_guard(&fd, [](int* f) { ::close(*f); });
-
-  csv::Options csv_options;
-  if (options.delimiter == "auto") {
-    csv_options.delimiter = SniffDelimiter(fd);
-  } else {
-    csv_options.delimiter = options.delimiter == "tab" ? '\t' : options.delimiter[0];
-  }
-  const bool cp1252 = options.encoding != "utf-8" && options.encoding != "utf8";
-  csv::Reader reader(
-      [fd](char* buf, size_t capacity) -> long {
-        for (;;) {
-          ssize_t n = ::read(fd, buf, capacity);
-          if (n < 0 && errno == EINTR) continue;
-          return static_cast<long>(n);
-        }
-      },
-      csv_options);
-
-  // The header.
-  csv::Record record;
-  csv::Error error;
-  csv::Outcome outcome = reader.Next(&record, &error);
-  if (outcome == csv::Outcome::kEnd) return Fail(options.file + " is empty");
-  if (outcome == csv::Outcome::kError) {
-    return Fail(options.file + ": the header cannot be read: " + error.message);
-  }
-  std::vector<std::string> header;
-  for (auto& f : record.fields) header.push_back(Trim(cp1252 ? FromWindows1252(f) : f));
-  for (const auto& h : header) {
-    if (!IsValidUtf8(h)) {
-      return Fail(options.file +
-                  " is not UTF-8 text; save it as \"CSV UTF-8\" or pass --encoding "
-                  "windows-1252");
-    }
-  }
-  auto mapped = MapColumns(header, options);
-  if (!mapped.ok()) return Fail(options.file + ": " + mapped.status().message());
-  const Columns columns = *mapped;
-
-  // The report: created before anything is sent, so a run that cannot write
-  // it does nothing. Line numbers, codes, column names: never the values.
-  std::string report_path =
-      options.report.empty() ? options.file + ".rejected.csv" : options.report;
-  int report_fd = ::open(report_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (report_fd < 0) return Fail("cannot write the report " + report_path);
-  FILE* report = ::fdopen(report_fd, "w");
-  std::string report_header = csv::FormatRecord({"line", "reason", "column", "detail"});
-  std::fwrite(report_header.data(), 1, report_header.size(), report);
-
-  std::printf(
-      "importing %s: %s%s%s%s\n", options.file.c_str(),
-      columns.email >= 0 ? ("email from \"" + columns.Name(columns.email) + "\"").c_str()
-                         : "no email column",
-      columns.phone >= 0 ? (", phone from \"" + columns.Name(columns.phone) + "\"").c_str()
-                         : ", no phone column",
-      columns.NameColumns().empty() ? ", no name column"
-                                    : (", name from \"" + columns.NameColumns() + "\"").c_str(),
-      columns.consents.empty()
-          ? ""
-          : (", " + std::to_string(columns.consents.size()) + " consent column(s)").c_str());
-  std::fflush(stdout);
-
-  // Idempotency keys: this file (device, inode, size, mtime, path) and this
-  // run, then the batch number.
-  crypto::EnsureSodium();
-  std::string identity = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-                         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
-                         "." + std::to_string(st.st_mtim.tv_nsec) + ":" + options.file + ":" +
-                         crypto::RandomBytes(16);
-  unsigned char digest[12];
-  crypto_generichash(digest, sizeof(digest),
-                     reinterpret_cast<const unsigned char*>(identity.data()), identity.size(),
-                     nullptr, 0);
-  std::string key_prefix =
-      "import-" + crypto::HexEncode(std::string_view(reinterpret_cast<char*>(digest), 12));
-
   Live live;
-  Importer importer(api, options, columns, key_prefix, live);
-  Progress progress(st.st_size, !options.no_progress);
-  Totals totals;
+  RowReader reader(options, live);
+  if (Status st = reader.Open(); !st.ok()) return Fail(st.message());
+  const Columns& columns = reader.columns();
 
-  // The finalizer: takes batches back in file order, counts them and writes
-  // their rejections, so the report is sorted by line.
-  std::thread finalizer([&] {
+  // The report is created before anything is sent, so a run that cannot
+  // write it does nothing.
+  ImportReport report;
+  if (Status st =
+          report.Open(options.report.empty() ? options.file + ".rejected.csv" : options.report);
+      !st.ok()) {
+    return Fail(st.message());
+  }
+  PrintColumns(options.file, columns);
+
+  BatchSender sender(api, options, columns, KeyPrefix(options.file, reader.file_stat()), live);
+  Progress progress(reader.file_stat().st_size, !options.no_progress);
+
+  std::thread reporter([&] {
     bool warned = false;
     for (;;) {
       bool all_done = false;
-      auto batch = importer.NextFinished(std::chrono::milliseconds(100), &all_done);
-      if (batch) {
-        totals.read += batch->rows_read;
-        // Rows settled before a stop count as what they became; the others
-        // were not processed (a re-run takes care of them).
-        totals.created += batch->created;
-        totals.present += batch->present;
-        totals.consents_granted += batch->consents_granted;
-        totals.consents_withdrawn += batch->consents_withdrawn;
-        totals.consents_kept += batch->consents_kept;
-        totals.not_processed += std::count_if(batch->rows.begin(), batch->rows.end(),
-                                              [](const Row& row) { return !row.settled; });
-        std::vector<Rejection> rejections = std::move(batch->rejections);
-        std::sort(rejections.begin(), rejections.end(),
-                  [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
-        for (const auto& r : rejections) {
-          std::string line =
-              csv::FormatRecord({std::to_string(r.line), r.reason, r.column, r.detail}, ',', true);
-          std::fwrite(line.data(), 1, line.size(), report);
-        }
-        totals.rejected += static_cast<int64_t>(rejections.size());
-      }
-      if (importer.rate_limited && !warned) {
+      auto batch = sender.NextFinished(std::chrono::milliseconds(100), &all_done);
+      if (batch) report.Add(*batch);
+      if (sender.rate_limited && !warned) {
         warned = true;
         progress.Note(
             "the server is rate-limiting this account's lookups (lookup_rate_limited); "
@@ -913,157 +1103,27 @@ int RunImport(const ApiOptions& api, const ImportOptions& options) {
   });
   std::vector<std::thread> workers;
   for (int i = 0; i < options.concurrency; ++i) {
-    workers.emplace_back([&] { importer.Work(); });
+    workers.emplace_back([&] { sender.Work(); });
   }
 
-  // The producer: this thread reads the file and cuts batches.
-  const size_t batch_rows = static_cast<size_t>(std::clamp(options.batch_size, 1, 500));
-  const size_t batch_bytes = static_cast<size_t>(options.batch_bytes);
-  constexpr size_t kEnvelope = 16;  // {"items":[ ... ]}
-  auto batch = std::make_unique<Batch>();
-  int64_t batch_number = 0;
-  auto submit = [&]() {
-    batch->number = batch_number++;
-    importer.Submit(std::move(batch));
-    batch = std::make_unique<Batch>();
-  };
-  const std::string encoding_detail =
-      cp1252 ? "not valid text"
-             : "not UTF-8 text; save the file as \"CSV UTF-8\" or pass "
-               "--encoding windows-1252";
-
-  while (!importer.aborted()) {
-    outcome = reader.Next(&record, &error);
-    if (outcome == csv::Outcome::kEnd) break;
-    live.offset = reader.offset();
-    ++live.read;
-    if (outcome == csv::Outcome::kError) {
-      ++live.rejected;
-      ++batch->rows_read;
-      batch->rejections.push_back(
-          {error.line, std::string(csv::ErrorCodeName(error.code)), "", error.message});
-      if (error.code == csv::ErrorCode::kRead) {
-        importer.Abort("reading " + options.file + " failed");
-        break;
-      }
-      continue;
-    }
-    ++batch->rows_read;
-    auto& fields = record.fields;
-    if (cp1252) {
-      for (auto& f : fields) f = FromWindows1252(f);
-    }
-    const int64_t line = record.line;
-    auto reject = [&](std::string reason, std::string column, std::string detail) {
-      ++live.rejected;
-      batch->rejections.push_back({line, std::move(reason), std::move(column), std::move(detail)});
-    };
-    bool blank = std::all_of(fields.begin(), fields.end(),
-                             [](const std::string& f) { return Trim(f).empty(); });
-    if (blank) {
-      reject("empty_row", "", "the row is empty");
-      continue;
-    }
-    if (fields.size() != header.size()) {
-      reject("field_count", "",
-             "the row has " + std::to_string(fields.size()) + " fields, the header has " +
-                 std::to_string(header.size()) +
-                 " (a value with the delimiter in it must be quoted)");
-      continue;
-    }
-    auto value = [&](int column) {
-      return column >= 0 ? Trim(fields[static_cast<size_t>(column)]) : std::string();
-    };
-    std::string email = value(columns.email);
-    std::string phone = value(columns.phone);
-    std::string name = value(columns.name);
-    if (columns.name < 0) {
-      std::string first = value(columns.first_name), last = value(columns.last_name);
-      name = first.empty() ? last : last.empty() ? first : first + " " + last;
-    }
-    bool bad_encoding = false;
-    for (auto [text, column] : {std::pair{&email, columns.Name(columns.email)},
-                                std::pair{&phone, columns.Name(columns.phone)},
-                                std::pair{&name, columns.NameColumns()}}) {
-      if (!IsValidUtf8(*text)) {
-        reject("encoding_invalid", column, encoding_detail);
-        bad_encoding = true;
-        break;
-      }
-    }
-    if (bad_encoding) continue;
-    if (email.empty() && phone.empty()) {
-      reject("contact_required", columns.ContactColumns(),
-             "the row has neither an email nor a phone number");
-      continue;
-    }
-    Row row;
-    row.line = line;
-    bool bad_consent = false;
-    for (size_t i = 0; i < columns.consents.size(); ++i) {
-      int column = columns.consents[i].column;
-      auto answer = ParseConsent(fields[static_cast<size_t>(column)]);
-      if (!answer.ok()) {
-        reject("consent_invalid", columns.Name(column),
-               "a consent answer is yes or no (oui/non, true/false, 1/0), or empty");
-        bad_consent = true;
-        break;
-      }
-      if (*answer) row.consents.emplace_back(i, **answer);
-    }
-    if (bad_consent) continue;
-    row.item = {{"op", "find_or_create"}};
-    if (!email.empty()) row.item["email"] = email;
-    if (!phone.empty()) row.item["phone"] = phone;
-    if (!name.empty()) row.item["name"] = name;
-    size_t size = row.item.dump().size() + 1;
-    if (size + kEnvelope > batch_bytes) {
-      reject("row_too_large", "", "the row is larger than --batch-bytes");
-      continue;
-    }
-    if (batch->rows.size() >= batch_rows || batch->body_bytes + size + kEnvelope > batch_bytes) {
-      submit();
-    }
-    batch->body_bytes += size;
-    batch->rows.push_back(std::move(row));
+  // This thread reads the file.
+  auto stop = [&] { return sender.aborted(); };
+  while (auto batch = reader.NextBatch(stop)) {
+    if (!reader.read_error().empty()) sender.Abort(reader.read_error());
+    sender.Submit(std::move(batch));
   }
-  if (!batch->rows.empty() || !batch->rejections.empty() || batch->rows_read > 0) submit();
-  importer.InputDone();
+  sender.InputDone();
   for (auto& w : workers) w.join();
-  finalizer.join();
+  reporter.join();
   double elapsed = progress.Elapsed();
   progress.Update(live, true);
   progress.End();
-  std::fclose(report);
+  report.Close();
 
-  bool stopped = importer.aborted();
-  int64_t handled = totals.created + totals.present + totals.rejected;
-  std::printf("import %s: %s\n", stopped ? "stopped" : "finished", options.file.c_str());
-  std::printf("  read:            %lld rows\n", static_cast<long long>(totals.read));
-  std::printf("  created:         %lld\n", static_cast<long long>(totals.created));
-  std::printf("  already present: %lld\n", static_cast<long long>(totals.present));
-  std::printf(
-      "  rejected:        %lld%s\n", static_cast<long long>(totals.rejected),
-      totals.rejected > 0 ? (" (line numbers and reasons in " + report_path + ")").c_str() : "");
+  bool stopped = sender.aborted();
+  report.PrintSummary(options.file, columns, stopped, elapsed);
   if (stopped) {
-    std::printf("  not processed:   %lld (and the rest of the file was not read)\n",
-                static_cast<long long>(totals.not_processed));
-  }
-  if (!columns.consents.empty()) {
-    std::printf(
-        "  consents:        %lld recorded (%lld granted, %lld withdrawn), %lld already "
-        "in the ledger and kept\n",
-        static_cast<long long>(totals.consents_granted + totals.consents_withdrawn),
-        static_cast<long long>(totals.consents_granted),
-        static_cast<long long>(totals.consents_withdrawn),
-        static_cast<long long>(totals.consents_kept));
-  }
-  std::printf("  elapsed:         %.1f s\n", elapsed);
-  std::printf("  rate:            %.0f rows/s\n",
-              elapsed > 0 ? static_cast<double>(handled) / elapsed : 0.0);
-  std::fflush(stdout);
-  if (stopped) {
-    return Fail("the import stopped: " + importer.abort_reason() +
+    return Fail("the import stopped: " + sender.abort_reason() +
                 ". Run the same command again to finish: rows already imported are found, "
                 "not added twice.");
   }

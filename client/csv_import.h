@@ -14,7 +14,9 @@
 //    first attempt, never run twice. A new run uses new keys, so that rows
 //    imported before are looked up again and counted as "already present".
 //  - Rows the server rate-limits or cannot take right now (429, 5xx) are sent
-//    again after a pause; rows it refuses (bad email, ...) are rejected.
+//    again after a pause: for a 429, as long as the item's `retry_after_s`
+//    (or the answer's Retry-After) says; rows it refuses (bad email, ...) are
+//    rejected. Server messages are never parsed: only codes and numbers.
 //  - Rejected rows go to a report (--report, default FILE.rejected.csv, mode
 //    0600) with the line number, a reason code, the column at fault and a
 //    detail. The report never holds the row's values: the shop fixes the rows
@@ -49,24 +51,16 @@ struct ImportOptions {
   bool no_progress = false;
 };
 
-// Adds the `import` subcommand (with the remote options, through add_remote)
-// to `cli`. Keep the object alive until Run: CLI11 writes into it.
-class ImportCommand {
- public:
-  ImportCommand(CLI::App& cli, const std::function<void(CLI::App*)>& add_remote);
-  ImportCommand(const ImportCommand&) = delete;
-  ImportCommand& operator=(const ImportCommand&) = delete;
+// Adds the `import` subcommand to `cli`, with the remote options (through
+// add_remote, which binds them into `api`). When it runs, RunImport's exit
+// code is written to *exit_code; `api` and exit_code must outlive the parse.
+void AddImportCommand(CLI::App& cli, const std::function<void(CLI::App*)>& add_remote,
+                      const ApiOptions& api, int* exit_code);
 
-  bool parsed() const { return command_->parsed(); }
-  // The exit code: 0 when every row was handled (imported, found or
-  // reported as rejected), 1 when the import stopped early.
-  int Run(const ApiOptions& api) const;
-
- private:
-  CLI::App* command_;
-  ImportOptions options_;
-};
-
+// Runs the import: a reader cuts the file into batches, a sender sends them
+// over --concurrency ApiClients, a report takes them back in file order.
+// The exit code: 0 when every row was handled (imported, found or reported
+// as rejected), 1 when the import stopped early.
 int RunImport(const ApiOptions& api, const ImportOptions& options);
 
 }  // namespace vault::cli

@@ -619,6 +619,67 @@ TEST_F(ImportTest, ABatchWhoseAnswerIsLostIsNotRunTwice) {
   EXPECT_EQ(CountCustomers() - before, 1500);
 }
 
+// A stand-in server whose first answer rate-limits every item, saying when
+// to retry only as structure (`retry_after_s`, no "try again in" prose): the
+// importer waits what it is told, no more, and sends the same rows again.
+TEST_F(ImportTest, ARateLimitedItemIsSentAgainAfterItsRetryAfter) {
+  const std::string file = tmp_->path() + "/limited.csv";
+  {
+    CsvWriter w(file);
+    w.Raw("email\r\n");
+    for (int i = 0; i < 3; ++i) w.Row({Email("limited.example-import.test", i)});
+    w.Close();
+  }
+  httplib::Server fake;
+  std::mutex mu;
+  std::vector<std::pair<Clock::time_point, std::string>> batches;  // when, Idempotency-Key
+  fake.Post("/v1/customers/batch", [&](const httplib::Request& req, httplib::Response& res) {
+    Json items = Json::parse(req.body)["items"];
+    bool first;
+    {
+      std::lock_guard lock(mu);
+      first = batches.empty();
+      batches.emplace_back(Clock::now(), req.get_header_value("Idempotency-Key"));
+    }
+    Json results = Json::array();
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (first) {
+        results.push_back(
+            {{"index", i},
+             {"status", 429},
+             {"error",
+              {{"code", "lookup_rate_limited"}, {"detail", "slow down"}, {"retry_after_s", 2}}}});
+      } else {
+        results.push_back({{"index", i},
+                           {"status", 201},
+                           {"created", true},
+                           {"customer", {{"id", "cus_" + std::string(31, '0') + char('0' + i)}}}});
+      }
+    }
+    res.set_content(Json{{"results", results},
+                         {"succeeded", first ? 0 : items.size()},
+                         {"failed", first ? items.size() : 0}}
+                        .dump(),
+                    "application/json");
+  });
+  int port = fake.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { fake.listen_after_bind(); });
+  CliRun run = RunCli({"import", file, "--server", "http://127.0.0.1:" + std::to_string(port),
+                       "--token", "cvk_fake_fake", "--no-progress"});
+  fake.stop();
+  serving.join();
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.Count("created"), 3) << run.output;
+  ASSERT_EQ(batches.size(), 2u) << run.output;
+  // A new round is a new request: its own key.
+  EXPECT_NE(batches[0].second, batches[1].second);
+  double waited = std::chrono::duration<double>(batches[1].first - batches[0].first).count();
+  EXPECT_GE(waited, 1.9) << "sent again before the item's retry_after_s";
+  EXPECT_LT(waited, 4.0) << "waited longer than the item's retry_after_s";
+  EXPECT_NE(run.output.find("rate-limiting"), std::string::npos) << run.output;
+}
+
 TEST_F(ImportTest, RefusesABadTokenAndAHeaderWithoutContactColumns) {
   const std::string file = tmp_->path() + "/odd.csv";
   {
