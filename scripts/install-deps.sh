@@ -9,6 +9,7 @@ packages=(
   libsodium-dev libsqlite3-dev libssl-dev
   libcpp-httplib-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
   libphonenumber-dev libgtest-dev libgmock-dev
+  libboost1.74-dev
   clang-format ccache
 )
 # Browser tests: Debian's Chromium driven by Playwright from npm.
