@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <string>
 
 namespace vault::log {
 namespace {
@@ -28,6 +29,25 @@ const char* Name(Level level) {
       return "error";
   }
   return "?";
+}
+
+// Control characters (ANSI escapes, CR, LF, NUL) become \xNN: a line is one
+// line, and no text that reached a message can move the cursor or forge
+// another line on the terminal or in the file.
+std::string Escaped(std::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  for (char ch : message) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof(hex), "\\x%02x", c);
+      out += hex;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -60,7 +80,7 @@ void Write(Level level, std::string_view message) {
   char stamp[64];
   std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  std::string line = std::string(stamp) + " " + Name(level) + " " + std::string(message);
+  std::string line = std::string(stamp) + " " + Name(level) + " " + Escaped(message);
   std::lock_guard lock(g_mu);
   if (Sink()) {
     Sink()(line);

@@ -51,7 +51,7 @@ Json EncodeAudit(const store::AuditRow& r) {
           {"mac", crypto::HexEncode(r.mac)}};
 }
 
-StatusOr<std::optional<int64_t>> QueryInt(const httplib::Request& req, const char* name) {
+StatusOr<std::optional<int64_t>> QueryInt(const Request& req, const char* name) {
   if (!req.has_param(name)) return std::optional<int64_t>();
   std::string v = req.get_param_value(name);
   char* end = nullptr;
@@ -83,7 +83,7 @@ Json EncodeProgress(const service::RotationProgress& p) {
 void RegisterAdminRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
-  server.Get("/v1/admin/employees", [&app](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/v1/admin/employees", [&app](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAdminEmployeesList, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto rows, app.admin->ListEmployees(c.who, c.meta));
       Json out = Json::array();
@@ -93,26 +93,24 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post(
-      "/v1/admin/employees", [&app, depth](const httplib::Request& req, httplib::Response& res) {
-        Authenticated(app, req, res, AuditAction::kAdminEmployeesCreate, [&](Call& c) -> Status {
-          ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-          RETURN_IF_ERROR(OnlyMembers(body, {"username", "display_name", "roles", "password"}));
-          auth::NewEmployee e;
-          ASSIGN_OR_RETURN(e.username, RequiredString(body, "username"));
-          ASSIGN_OR_RETURN(auto display, OptionalString(body, "display_name"));
-          e.display_name = display.value_or("");
-          ASSIGN_OR_RETURN(auto roles, OptionalStringArray(body, "roles"));
-          e.roles = roles.value_or(std::vector<std::string>{});
-          ASSIGN_OR_RETURN(e.password, OptionalString(body, "password"));
-          ASSIGN_OR_RETURN(auto row, app.admin->CreateEmployee(c.who, c.meta, e));
-          WriteJson(res, 201, EncodeEmployee(row));
-          return Status::Ok();
-        });
-      });
+  server.Post("/v1/admin/employees", [&app, depth](const Request& req, Response& res) {
+    Authenticated(app, req, res, AuditAction::kAdminEmployeesCreate, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"username", "display_name", "roles", "password"}));
+      auth::NewEmployee e;
+      ASSIGN_OR_RETURN(e.username, RequiredString(body, "username"));
+      ASSIGN_OR_RETURN(auto display, OptionalString(body, "display_name"));
+      e.display_name = display.value_or("");
+      ASSIGN_OR_RETURN(auto roles, OptionalStringArray(body, "roles"));
+      e.roles = roles.value_or(std::vector<std::string>{});
+      ASSIGN_OR_RETURN(e.password, OptionalString(body, "password"));
+      ASSIGN_OR_RETURN(auto row, app.admin->CreateEmployee(c.who, c.meta, e));
+      WriteJson(res, 201, EncodeEmployee(row));
+      return Status::Ok();
+    });
+  });
 
-  server.Patch(R"(/v1/admin/employees/([^/]+))", [&app, depth](const httplib::Request& req,
-                                                               httplib::Response& res) {
+  server.Patch(R"(/v1/admin/employees/([^/]+))", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAdminEmployeesUpdate, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"display_name", "roles", "password", "active"}));
@@ -127,8 +125,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Get("/v1/admin/service-accounts", [&app](const httplib::Request& req,
-                                                  httplib::Response& res) {
+  server.Get("/v1/admin/service-accounts", [&app](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAdminServiceAccountsList, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto rows, app.admin->ListServiceAccounts(c.who, c.meta));
       Json out = Json::array();
@@ -138,8 +135,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post("/v1/admin/service-accounts", [&app, depth](const httplib::Request& req,
-                                                          httplib::Response& res) {
+  server.Post("/v1/admin/service-accounts", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAdminServiceAccountsCreate, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"name", "roles"}));
@@ -153,7 +149,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Get("/v1/admin/tokens", [&app](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/v1/admin/tokens", [&app](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAdminTokensList, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto rows, app.admin->ListTokens(c.who, c.meta));
       Json out = Json::array();
@@ -163,8 +159,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post("/v1/admin/tokens", [&app, depth](const httplib::Request& req,
-                                                httplib::Response& res) {
+  server.Post("/v1/admin/tokens", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAdminTokensCreate, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"kind", "name", "description", "expires_in_seconds"}));
@@ -181,16 +176,15 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Delete(
-      R"(/v1/admin/tokens/([^/]+))", [&app](const httplib::Request& req, httplib::Response& res) {
-        Authenticated(app, req, res, AuditAction::kAdminTokensRevoke, [&](Call& c) -> Status {
-          RETURN_IF_ERROR(app.admin->RevokeToken(c.who, c.meta, PathParam(req)));
-          res.status = 204;
-          return Status::Ok();
-        });
-      });
+  server.Delete(R"(/v1/admin/tokens/([^/]+))", [&app](const Request& req, Response& res) {
+    Authenticated(app, req, res, AuditAction::kAdminTokensRevoke, [&](Call& c) -> Status {
+      RETURN_IF_ERROR(app.admin->RevokeToken(c.who, c.meta, PathParam(req)));
+      res.status = 204;
+      return Status::Ok();
+    });
+  });
 
-  server.Get("/v1/audit", [&app](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/v1/audit", [&app](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAuditRead, [&](Call& c) -> Status {
       store::AuditQuery q;
       if (req.has_param("principal")) q.principal = req.get_param_value("principal");
@@ -214,7 +208,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Get("/v1/audit/verify", [&app](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/v1/audit/verify", [&app](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAuditVerify, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto result, app.admin->VerifyAudit(c.who, c.meta));
       Json out = {{"entries", result.entries}, {"intact", result.intact}};
@@ -231,7 +225,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Get("/v1/admin/keys", [&app](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/v1/admin/keys", [&app](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAdminKeysList, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto keys, app.admin->ListKeys(c.who, c.meta));
       Json out = Json::array();
@@ -248,29 +242,26 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post("/v1/admin/keys/rotate",
-              [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, AuditAction::kAdminKeysRotate, [&](Call& c) -> Status {
-                  ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-                  RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
-                  ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
-                  ASSIGN_OR_RETURN(auto progress, app.admin->StartRotation(c.who, c.meta, purpose));
-                  WriteJson(res, 202, EncodeProgress(progress));
-                  return Status::Ok();
-                });
-              });
+  server.Post("/v1/admin/keys/rotate", [&app, depth](const Request& req, Response& res) {
+    Authenticated(app, req, res, AuditAction::kAdminKeysRotate, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
+      ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
+      ASSIGN_OR_RETURN(auto progress, app.admin->StartRotation(c.who, c.meta, purpose));
+      WriteJson(res, 202, EncodeProgress(progress));
+      return Status::Ok();
+    });
+  });
 
-  server.Get(
-      "/v1/admin/keys/rotation", [&app](const httplib::Request& req, httplib::Response& res) {
-        Authenticated(app, req, res, AuditAction::kAdminKeysRotation, [&](Call& c) -> Status {
-          ASSIGN_OR_RETURN(auto progress, app.admin->RotationStatus(c.who, c.meta));
-          WriteJson(res, 200, EncodeProgress(progress));
-          return Status::Ok();
-        });
-      });
+  server.Get("/v1/admin/keys/rotation", [&app](const Request& req, Response& res) {
+    Authenticated(app, req, res, AuditAction::kAdminKeysRotation, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto progress, app.admin->RotationStatus(c.who, c.meta));
+      WriteJson(res, 200, EncodeProgress(progress));
+      return Status::Ok();
+    });
+  });
 
-  server.Post(R"(/v1/admin/keys/(\d{1,9})/destroy)", [&app](const httplib::Request& req,
-                                                            httplib::Response& res) {
+  server.Post(R"(/v1/admin/keys/(\d{1,9})/destroy)", [&app](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAdminKeysDestroy, [&](Call& c) -> Status {
       uint32_t id = static_cast<uint32_t>(std::stoul(PathParam(req)));
       RETURN_IF_ERROR(app.admin->DestroyKey(c.who, c.meta, id));
@@ -279,7 +270,7 @@ void RegisterAdminRoutes(Router& server, App& app) {
     });
   });
 
-  server.Get("/metrics", [&app](const httplib::Request&, httplib::Response& res) {
+  server.Get("/metrics", [&app](const Request&, Response& res) {
     res.set_content(app.metrics->Render(app.health->Stats()), "text/plain; version=0.0.4");
   });
 }

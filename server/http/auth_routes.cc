@@ -34,7 +34,7 @@ Json EncodePrincipal(const service::PrincipalView& view) {
 }  // namespace
 
 void RegisterAuthRoutes(Router& server, App& app) {
-  server.Post("/v1/auth/login", [&app](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/v1/auth/login", [&app](const Request& req, Response& res) {
     Anonymous(app, req, res, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, app.config.max_json_depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"username", "password"}));
@@ -49,7 +49,7 @@ void RegisterAuthRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post("/v1/auth/logout", [&app](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/v1/auth/logout", [&app](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAuthLogout, [&](Call& c) -> Status {
       RETURN_IF_ERROR(app.sessions->Logout(c.who, c.meta, SessionCookie(req)));
       res.set_header("Set-Cookie", CookieHeader("", 0));
@@ -58,7 +58,7 @@ void RegisterAuthRoutes(Router& server, App& app) {
     });
   });
 
-  server.Get("/v1/auth/me", [&app](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/v1/auth/me", [&app](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAuthMe, [&](Call& c) -> Status {
       WriteJson(res, 200, EncodePrincipal(app.sessions->Describe(c.who)));
       return Status::Ok();

@@ -11,18 +11,18 @@ bool IsUnsafe(const std::string& method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
 
-service::RequestMeta MetaOf(const httplib::Request& req, const httplib::Response& res) {
+service::RequestMeta MetaOf(const Request& req, const Response& res) {
   return {RequestId(res), req.remote_addr};
 }
 
-void Finish(httplib::Response& res, const Status& st) {
+void Finish(Response& res, const Status& st) {
   res.set_header("Cache-Control", "no-store");
   if (!st.ok()) WriteProblem(res, st, RequestId(res));
 }
 
 }  // namespace
 
-std::string PathParam(const httplib::Request& req, size_t i) {
+std::string PathParam(const Request& req, size_t i) {
   return req.matches.size() > i ? std::string(req.matches[i]) : std::string();
 }
 
@@ -36,7 +36,7 @@ auth::AuthOptions AuthOptionsFrom(const Config& config) {
   return o;
 }
 
-std::string SessionCookie(const httplib::Request& req) {
+std::string SessionCookie(const Request& req) {
   std::string header = req.get_header_value("Cookie");
   std::string_view rest = header;
   const std::string_view name = kSessionCookie;
@@ -54,8 +54,8 @@ std::string SessionCookie(const httplib::Request& req) {
   return "";
 }
 
-void Authenticated(App& app, const httplib::Request& req, httplib::Response& res,
-                   AuditAction action, const std::function<Status(Call&)>& fn) {
+void Authenticated(App& app, const Request& req, Response& res, AuditAction action,
+                   const std::function<Status(Call&)>& fn) {
   Call call{req, res, {}, MetaOf(req, res)};
   auto authenticate = [&]() -> Status {
     if (req.has_header("Authorization")) {
@@ -89,7 +89,7 @@ void Authenticated(App& app, const httplib::Request& req, httplib::Response& res
   Finish(res, fn(call));
 }
 
-void Anonymous(App& app, const httplib::Request& req, httplib::Response& res,
+void Anonymous(App& app, const Request& req, Response& res,
                const std::function<Status(Call&)>& fn) {
   (void)app;
   Call call{req, res, {}, MetaOf(req, res)};

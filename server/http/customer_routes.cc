@@ -96,7 +96,7 @@ service::BatchItem DecodeItem(const Json& item) {
 void RegisterCustomerRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
-  server.Post("/v1/customers", [&app, depth](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/v1/customers", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kCustomerCreate, [&](Call& c) -> Status {
       return Idempotent(app, c, [&]() -> Status {
         ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
@@ -109,24 +109,22 @@ void RegisterCustomerRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post("/v1/customers/search",
-              [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, AuditAction::kCustomerSearch, [&](Call& c) -> Status {
-                  ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-                  RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone"}));
-                  service::SearchQuery query;
-                  ASSIGN_OR_RETURN(query.email, OptionalString(body, "email"));
-                  ASSIGN_OR_RETURN(query.phone, OptionalString(body, "phone"));
-                  ASSIGN_OR_RETURN(auto views, app.access->Search(c.who, c.meta, query));
-                  Json matches = Json::array();
-                  for (const auto& v : views) matches.push_back(EncodeView(v));
-                  WriteJson(res, 200, {{"matches", matches}});
-                  return Status::Ok();
-                });
-              });
+  server.Post("/v1/customers/search", [&app, depth](const Request& req, Response& res) {
+    Authenticated(app, req, res, AuditAction::kCustomerSearch, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone"}));
+      service::SearchQuery query;
+      ASSIGN_OR_RETURN(query.email, OptionalString(body, "email"));
+      ASSIGN_OR_RETURN(query.phone, OptionalString(body, "phone"));
+      ASSIGN_OR_RETURN(auto views, app.access->Search(c.who, c.meta, query));
+      Json matches = Json::array();
+      for (const auto& v : views) matches.push_back(EncodeView(v));
+      WriteJson(res, 200, {{"matches", matches}});
+      return Status::Ok();
+    });
+  });
 
-  server.Post("/v1/customers/find-or-create", [&app, depth](const httplib::Request& req,
-                                                            httplib::Response& res) {
+  server.Post("/v1/customers/find-or-create", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kCustomerFindOrCreate, [&](Call& c) -> Status {
       return Idempotent(app, c, [&]() -> Status {
         ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
@@ -144,8 +142,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
   // Up to 500 creates or find-or-creates; each item has its own result, and
   // one failing item does not undo the others (each is its own transaction
   // with its own audit entry).
-  server.Post("/v1/customers/batch", [&app, depth](const httplib::Request& req,
-                                                   httplib::Response& res) {
+  server.Post("/v1/customers/batch", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kCustomerBatch, [&](Call& c) -> Status {
       return Idempotent(app, c, [&]() -> Status {
         ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
@@ -184,8 +181,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post(R"(/v1/customers/([^/]+)/verify)", [&app, depth](const httplib::Request& req,
-                                                               httplib::Response& res) {
+  server.Post(R"(/v1/customers/([^/]+)/verify)", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kCustomerVerify, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone"}));
@@ -202,8 +198,7 @@ void RegisterCustomerRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post(R"(/v1/customers/([^/]+)/reveal)", [&app, depth](const httplib::Request& req,
-                                                               httplib::Response& res) {
+  server.Post(R"(/v1/customers/([^/]+)/reveal)", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kCustomerReveal, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"fields", "reason"}));
@@ -226,17 +221,15 @@ void RegisterCustomerRoutes(Router& server, App& app) {
     });
   });
 
-  server.Get(R"(/v1/customers/([^/]+))",
-             [&app](const httplib::Request& req, httplib::Response& res) {
-               Authenticated(app, req, res, AuditAction::kCustomerRead, [&](Call& c) -> Status {
-                 ASSIGN_OR_RETURN(auto view, app.access->Get(c.who, c.meta, PathParam(req)));
-                 WriteJson(res, 200, EncodeView(view));
-                 return Status::Ok();
-               });
-             });
+  server.Get(R"(/v1/customers/([^/]+))", [&app](const Request& req, Response& res) {
+    Authenticated(app, req, res, AuditAction::kCustomerRead, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto view, app.access->Get(c.who, c.meta, PathParam(req)));
+      WriteJson(res, 200, EncodeView(view));
+      return Status::Ok();
+    });
+  });
 
-  server.Patch(R"(/v1/customers/([^/]+))", [&app, depth](const httplib::Request& req,
-                                                         httplib::Response& res) {
+  server.Patch(R"(/v1/customers/([^/]+))", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kCustomerUpdate, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
       RETURN_IF_ERROR(OnlyMembers(body, {"email", "phone", "name"}));
@@ -262,19 +255,18 @@ void RegisterCustomerRoutes(Router& server, App& app) {
     });
   });
 
-  server.Delete(
-      R"(/v1/customers/([^/]+))", [&app](const httplib::Request& req, httplib::Response& res) {
-        Authenticated(app, req, res, AuditAction::kCustomerErase, [&](Call& c) -> Status {
-          ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathParam(req)));
-          WriteJson(res, 200,
-                    {{"id", receipt.id},
-                     {"erased_at", receipt.erased_at_ms},
-                     {"actor", receipt.actor},
-                     {"audit_seq", receipt.audit.seq},
-                     {"audit_mac", receipt.audit.mac_hex}});
-          return Status::Ok();
-        });
-      });
+  server.Delete(R"(/v1/customers/([^/]+))", [&app](const Request& req, Response& res) {
+    Authenticated(app, req, res, AuditAction::kCustomerErase, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto receipt, app.access->Erase(c.who, c.meta, PathParam(req)));
+      WriteJson(res, 200,
+                {{"id", receipt.id},
+                 {"erased_at", receipt.erased_at_ms},
+                 {"actor", receipt.actor},
+                 {"audit_seq", receipt.audit.seq},
+                 {"audit_mac", receipt.audit.mac_hex}});
+      return Status::Ok();
+    });
+  });
 }
 
 }  // namespace vault::http

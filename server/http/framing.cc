@@ -161,7 +161,9 @@ HeadScanner::Result HeadScanner::Field(std::string_view line) {
   for (char ch : value) {
     auto c = static_cast<unsigned char>(ch);
     if ((c < 0x20 && c != '\t') || c == 0x7f) {
-      return Refuse(400, "bad_header_value", "a control character in a field value");
+      refusal_ = {400, "bad_header_value",
+                  "a control character in the value of " + std::string(name), std::string(name)};
+      return Result::kRefused;
     }
   }
   if (head_.fields.size() >= limits_.max_header_fields) {

@@ -35,9 +35,14 @@ struct FramingLimits {
 // Why a request was refused: the HTTP status and a stable code
 // (bad_request, ambiguous_length, too_many_headers, body_too_large...).
 struct Refusal {
+  Refusal() = default;
+  Refusal(int status, std::string code, std::string detail, std::string field = {})
+      : status(status), code(std::move(code)), detail(std::move(detail)), field(std::move(field)) {}
+
   int status = 400;
   std::string code;
   std::string detail;
+  std::string field;  // the field whose name or value was refused, if one was
 };
 
 enum class BodyFraming { kNone, kLength, kChunked };

@@ -51,9 +51,13 @@ constexpr size_t kReadChunk = 4096;
 // Bytes Beast may leave unconsumed while it waits for a chunk-size line or a
 // trailer to end; past this the chunked framing is refused.
 constexpr size_t kMaxPendingFraming = 16 * 1024;
-// What a closing connection may still send us before we stop listening.
-constexpr size_t kMaxDrainBytes = 64 * 1024;
-constexpr auto kCloseGrace = std::chrono::seconds(1);
+// What a closing connection may still send us, beyond a whole allowed body,
+// before we stop reading: a client refused 413 at once is usually still
+// sending that body, and closing with unread data would reset the
+// connection and lose the answer (and kill a client that does not ignore
+// SIGPIPE).
+constexpr size_t kDrainSlackBytes = 64 * 1024;
+constexpr auto kCloseGrace = std::chrono::seconds(2);
 // Connections past the caps that are still answered 503; beyond these, they
 // are closed unanswered.
 constexpr int kMaxOverflowConnections = 64;
@@ -577,29 +581,38 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // Ends the connection after an answer: TLS sends close_notify; plain TCP
-  // sends FIN and reads what the client still sends (briefly, boundedly) so
-  // that closing with unread data does not reset the answer away.
+  // Ends the connection after an answer: TLS sends close_notify (and waits
+  // briefly for the client's); then TCP sends FIN and reads, raw and
+  // boundedly, what the client still sends, so that closing with unread data
+  // does not reset the connection and lose the answer on its way.
   void Close() {
     phase_ = Phase::kClosing;
     Arm(Clock::now() + kCloseGrace);
     if (f_.options.tls) {
-      stream_.async_shutdown([self = shared_from_this()](ErrorCode) { self->Abort(); });
+      stream_.async_shutdown([self = shared_from_this()](ErrorCode) {
+        if (!self->closed_) self->CloseTcp();
+      });
       return;
     }
+    CloseTcp();
+  }
+
+  void CloseTcp() {
     ErrorCode ignored;
     socket().shutdown(tcp::socket::shutdown_send, ignored);
-    in_.clear();
     Drain();
   }
 
   void Drain() {
-    ReadSome([this](ErrorCode ec) {
-      drained_ += in_.size();
-      in_.clear();
-      if (ec || drained_ > kMaxDrainBytes) return Abort();
-      Drain();
-    });
+    in_.resize(kReadChunk);
+    socket().async_read_some(
+        asio::buffer(in_), [self = shared_from_this()](ErrorCode ec, size_t n) {
+          if (self->closed_) return;
+          self->drained_ += n;
+          uint64_t most = self->f_.options.limits.max_body_bytes + kDrainSlackBytes;
+          if (ec || self->drained_ > most) return self->Abort();
+          self->Drain();
+        });
   }
 
   Front::Impl& f_;

@@ -8,10 +8,10 @@
 namespace vault::http {
 
 void RegisterHealthRoutes(Router& server, App& app) {
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+  server.Get("/healthz", [](const Request&, Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
-  server.Get("/readyz", [&app](const httplib::Request&, httplib::Response& res) {
+  server.Get("/readyz", [&app](const Request&, Response& res) {
     if (Status st = app.health->Ready(); !st.ok()) {
       WriteProblem(res, st, RequestId(res));
       return;

@@ -72,7 +72,7 @@ StatusOr<Json> ParseJsonText(std::string_view text, int max_depth) {
   return json;
 }
 
-StatusOr<Json> ParseJsonObject(const httplib::Request& req, int max_depth) {
+StatusOr<Json> ParseJsonObject(const Request& req, int max_depth) {
   std::string type = req.get_header_value("Content-Type");
   std::string_view base = std::string_view(type).substr(0, type.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
@@ -143,7 +143,7 @@ StatusOr<std::optional<std::vector<std::string>>> OptionalStringArray(const Json
   return std::optional<std::vector<std::string>>(std::move(out));
 }
 
-void WriteJson(httplib::Response& res, int status, const Json& body) {
+void WriteJson(Response& res, int status, const Json& body) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }

@@ -5,8 +5,6 @@
 // than ignored. Parsing runs with exceptions off. Thread-safe.
 #pragma once
 
-#include <httplib.h>
-
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "http/message.h"
 
 namespace vault::http {
 
@@ -22,7 +21,7 @@ using Json = nlohmann::json;
 
 // InvalidArgument (400) for malformed JSON, duplicates, a non-object or too
 // deep a nesting; reason unsupported_media_type (415) for another type.
-StatusOr<Json> ParseJsonObject(const httplib::Request& req, int max_depth);
+StatusOr<Json> ParseJsonObject(const Request& req, int max_depth);
 // Parses text with the same rules (fuzzing and tests).
 StatusOr<Json> ParseJsonText(std::string_view text, int max_depth);
 
@@ -39,6 +38,6 @@ StatusOr<std::optional<std::vector<std::string>>> OptionalStringArray(const Json
                                                                       const char* name);
 
 // Writes `body` as application/json with `status`.
-void WriteJson(httplib::Response& res, int status, const Json& body);
+void WriteJson(Response& res, int status, const Json& body);
 
 }  // namespace vault::http

@@ -109,8 +109,8 @@ Json EncodeRetention(const service::RetentionReport& r, const service::PrivacyOp
 void RegisterPrivacyRoutes(Router& server, App& app) {
   const int depth = app.config.max_json_depth;
 
-  server.Put(R"(/v1/customers/([^/]+)/consents/([^/]+))", [&app, depth](const httplib::Request& req,
-                                                                        httplib::Response& res) {
+  server.Put(R"(/v1/customers/([^/]+)/consents/([^/]+))", [&app, depth](const Request& req,
+                                                                        Response& res) {
     Authenticated(app, req, res, AuditAction::kConsentWrite, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto* consents, Running(app.consents));
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
@@ -133,8 +133,7 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
     });
   });
 
-  server.Get(R"(/v1/customers/([^/]+)/consents)", [&app](const httplib::Request& req,
-                                                         httplib::Response& res) {
+  server.Get(R"(/v1/customers/([^/]+)/consents)", [&app](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kConsentRead, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto* consents, Running(app.consents));
       ASSIGN_OR_RETURN(auto states, consents->Current(c.who, c.meta, PathParam(req, 1)));
@@ -143,22 +142,20 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post(R"(/v1/customers/([^/]+)/seen)",
-              [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, AuditAction::kCustomerSeen, [&](Call& c) -> Status {
-                  ASSIGN_OR_RETURN(auto* retention, Running(app.retention));
-                  if (!req.body.empty()) {  // no body, or an empty object
-                    ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-                    RETURN_IF_ERROR(OnlyMembers(body, {}));
-                  }
-                  RETURN_IF_ERROR(retention->MarkSeen(c.who, c.meta, PathParam(req, 1)));
-                  res.status = 204;
-                  return Status::Ok();
-                });
-              });
+  server.Post(R"(/v1/customers/([^/]+)/seen)", [&app, depth](const Request& req, Response& res) {
+    Authenticated(app, req, res, AuditAction::kCustomerSeen, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto* retention, Running(app.retention));
+      if (!req.body.empty()) {  // no body, or an empty object
+        ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+        RETURN_IF_ERROR(OnlyMembers(body, {}));
+      }
+      RETURN_IF_ERROR(retention->MarkSeen(c.who, c.meta, PathParam(req, 1)));
+      res.status = 204;
+      return Status::Ok();
+    });
+  });
 
-  server.Post(R"(/v1/customers/([^/]+)/export)", [&app, depth](const httplib::Request& req,
-                                                               httplib::Response& res) {
+  server.Post(R"(/v1/customers/([^/]+)/export)", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kCustomerExport, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto* access_requests, Running(app.access_requests));
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
@@ -172,42 +169,39 @@ void RegisterPrivacyRoutes(Router& server, App& app) {
     });
   });
 
-  server.Post("/v1/exports/marketing",
-              [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, AuditAction::kMarketingExport, [&](Call& c) -> Status {
-                  ASSIGN_OR_RETURN(auto* marketing, Running(app.marketing));
-                  ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-                  RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
-                  ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
-                  ASSIGN_OR_RETURN(auto exported, marketing->Export(c.who, c.meta, purpose));
-                  res.status = 200;
-                  res.set_header("Content-Disposition",
-                                 "attachment; filename=\"" + exported.purpose + ".csv\"");
-                  res.set_header("X-Row-Count", std::to_string(exported.rows));
-                  res.set_content(exported.csv, "text/csv; charset=utf-8");
-                  crypto::WipeString(exported.csv);
-                  return Status::Ok();
-                });
-              });
+  server.Post("/v1/exports/marketing", [&app, depth](const Request& req, Response& res) {
+    Authenticated(app, req, res, AuditAction::kMarketingExport, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto* marketing, Running(app.marketing));
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"purpose"}));
+      ASSIGN_OR_RETURN(std::string purpose, RequiredString(body, "purpose"));
+      ASSIGN_OR_RETURN(auto exported, marketing->Export(c.who, c.meta, purpose));
+      res.status = 200;
+      res.set_header("Content-Disposition",
+                     "attachment; filename=\"" + exported.purpose + ".csv\"");
+      res.set_header("X-Row-Count", std::to_string(exported.rows));
+      res.set_content(exported.csv, "text/csv; charset=utf-8");
+      crypto::WipeString(exported.csv);
+      return Status::Ok();
+    });
+  });
 
-  server.Post("/v1/admin/retention/run",
-              [&app, depth](const httplib::Request& req, httplib::Response& res) {
-                Authenticated(app, req, res, AuditAction::kRetentionRun, [&](Call& c) -> Status {
-                  ASSIGN_OR_RETURN(auto* retention, Running(app.retention));
-                  ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
-                  RETURN_IF_ERROR(OnlyMembers(body, {"dry_run"}));
-                  ASSIGN_OR_RETURN(auto dry_run, OptionalBool(body, "dry_run"));
-                  if (!dry_run) {
-                    return InvalidArgument("say \"dry_run\": true or false", "missing_field");
-                  }
-                  ASSIGN_OR_RETURN(auto report, retention->Run(c.who, c.meta, *dry_run));
-                  WriteJson(res, 200, EncodeRetention(report, retention->options()));
-                  return Status::Ok();
-                });
-              });
+  server.Post("/v1/admin/retention/run", [&app, depth](const Request& req, Response& res) {
+    Authenticated(app, req, res, AuditAction::kRetentionRun, [&](Call& c) -> Status {
+      ASSIGN_OR_RETURN(auto* retention, Running(app.retention));
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));
+      RETURN_IF_ERROR(OnlyMembers(body, {"dry_run"}));
+      ASSIGN_OR_RETURN(auto dry_run, OptionalBool(body, "dry_run"));
+      if (!dry_run) {
+        return InvalidArgument("say \"dry_run\": true or false", "missing_field");
+      }
+      ASSIGN_OR_RETURN(auto report, retention->Run(c.who, c.meta, *dry_run));
+      WriteJson(res, 200, EncodeRetention(report, retention->options()));
+      return Status::Ok();
+    });
+  });
 
-  server.Post("/v1/audit/receipts/verify", [&app, depth](const httplib::Request& req,
-                                                         httplib::Response& res) {
+  server.Post("/v1/audit/receipts/verify", [&app, depth](const Request& req, Response& res) {
     Authenticated(app, req, res, AuditAction::kAuditReceiptVerify, [&](Call& c) -> Status {
       ASSIGN_OR_RETURN(auto* access_requests, Running(app.access_requests));
       ASSIGN_OR_RETURN(Json body, ParseJsonObject(req, depth));

@@ -22,6 +22,8 @@ const char* TitleFor(int http_status) {
       return "Conflict";
     case 413:
       return "Content Too Large";
+    case 414:
+      return "URI Too Long";
     case 415:
       return "Unsupported Media Type";
     case 422:
@@ -34,6 +36,8 @@ const char* TitleFor(int http_status) {
       return "Internal Server Error";
     case 503:
       return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
     case 507:
       return "Insufficient Storage";
     default:
@@ -84,9 +88,11 @@ int64_t RetryAfterSeconds(const Status& status) {
 
 namespace {
 
-// Internal errors are reported without their message.
+// Internal errors are reported without their message; a refusal of the
+// request itself (505) says why.
 bool HideDetail(const Status& status, int http_status) {
-  return http_status >= 500 && status.code() != StatusCode::kUnavailable && !IsStorageFull(status);
+  return http_status >= 500 && status.code() != StatusCode::kUnavailable &&
+         status.code() != StatusCode::kInvalidArgument && !IsStorageFull(status);
 }
 
 }  // namespace
@@ -102,8 +108,11 @@ nlohmann::json ItemProblem(const Status& status) {
   return error;
 }
 
-void WriteProblem(httplib::Response& res, const Status& status, const std::string& request_id) {
-  int code = HttpStatusFor(status);
+void WriteProblem(Response& res, const Status& status, const std::string& request_id) {
+  WriteProblem(res, HttpStatusFor(status), status, request_id);
+}
+
+void WriteProblem(Response& res, int code, const Status& status, const std::string& request_id) {
   bool hide = HideDetail(status, code);
   nlohmann::json body = {
       {"type", "about:blank"},

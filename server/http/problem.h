@@ -4,12 +4,11 @@
 // in the body, and so does a 429 batch item in its result. Thread-safe.
 #pragma once
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/status.h"
+#include "http/message.h"
 
 namespace vault::http {
 
@@ -17,7 +16,11 @@ int HttpStatusFor(const Status& status);
 
 // Sets res's status, Content-Type application/problem+json and body.
 // Internal errors are reported as a generic 500 without their message.
-void WriteProblem(httplib::Response& res, const Status& status, const std::string& request_id);
+void WriteProblem(Response& res, const Status& status, const std::string& request_id);
+// As above with the HTTP status given (the front's own refusals: 414, 431,
+// 505... whose status is decided by the framing, not by a Status reason).
+void WriteProblem(Response& res, int http_status, const Status& status,
+                  const std::string& request_id);
 
 // The error of one item of a batch: {"code", "detail"} and, for a 429,
 // "retry_after_s"; internal errors without their message, as WriteProblem.

@@ -7,18 +7,31 @@
 
 namespace vault::http {
 
-Router& Router::Add(const char* method, Registrar add, const std::string& pattern, Handler h) {
-  routes_.emplace_back(method, std::regex(pattern));
-  (server_.*add)(pattern, std::move(h));
+Router& Router::Add(const char* method, const std::string& pattern, Handler h) {
+  routes_.push_back({method, std::regex(pattern), std::move(h)});
   return *this;
+}
+
+bool Router::Dispatch(Request& req, Response& res) const {
+  // HEAD is answered by the GET route (the front sends no body).
+  std::string_view method = req.method == "HEAD" ? std::string_view("GET") : req.method;
+  for (const Route& route : routes_) {
+    if (route.method != method) continue;
+    std::smatch m;
+    if (!std::regex_match(req.path, m, route.pattern)) continue;
+    req.matches.assign(m.begin(), m.end());
+    route.handler(req, res);
+    return true;
+  }
+  return false;
 }
 
 std::string Router::AllowedMethods(const std::string& path) const {
   std::vector<std::string> methods;
-  for (const auto& [method, pattern] : routes_) {
-    if (!std::regex_match(path, pattern)) continue;
-    methods.push_back(method);
-    if (method == "GET") methods.push_back("HEAD");  // httplib answers HEAD with GET's route
+  for (const Route& route : routes_) {
+    if (!std::regex_match(path, route.pattern)) continue;
+    methods.push_back(route.method);
+    if (route.method == "GET") methods.push_back("HEAD");
   }
   std::sort(methods.begin(), methods.end());
   methods.erase(std::unique(methods.begin(), methods.end()), methods.end());

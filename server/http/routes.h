@@ -3,8 +3,6 @@
 // registration function per area. Handlers parse, call a service, encode.
 #pragma once
 
-#include <httplib.h>
-
 #include <functional>
 #include <regex>
 #include <string>
@@ -19,6 +17,7 @@
 #include "common/status.h"
 #include "crypto/keyring.h"
 #include "http/json_body.h"
+#include "http/message.h"
 #include "http/metrics.h"
 #include "policy/policy.h"
 #include "service/access_request.h"
@@ -62,12 +61,12 @@ inline constexpr char kSessionCookie[] = "__Host-cv_session";
 auth::AuthOptions AuthOptionsFrom(const Config& config);
 
 // The request id given to this request (also sent as X-Request-Id).
-std::string RequestId(const httplib::Response& res);
+std::string RequestId(const Response& res);
 
 // One authenticated call: the principal and where the request came from.
 struct Call {
-  const httplib::Request& req;
-  httplib::Response& res;
+  const Request& req;
+  Response& res;
   auth::Principal who;
   service::RequestMeta meta;
 };
@@ -75,57 +74,58 @@ struct Call {
 // Authenticates (Bearer token, else session cookie plus X-CSRF-Token on
 // unsafe methods), runs `fn`, and writes a problem+json for any error.
 // Failed authentication is audited under `action`. Responses are no-store.
-void Authenticated(App& app, const httplib::Request& req, httplib::Response& res,
-                   AuditAction action, const std::function<Status(Call&)>& fn);
+void Authenticated(App& app, const Request& req, Response& res, AuditAction action,
+                   const std::function<Status(Call&)>& fn);
 // As above without authentication (sign-in).
-void Anonymous(App& app, const httplib::Request& req, httplib::Response& res,
-               const std::function<Status(Call&)>& fn);
+void Anonymous(App& app, const Request& req, Response& res, const std::function<Status(Call&)>& fn);
 
 // The `i`-th capture group (1-based) of the pattern the route matched, or ""
 // when it has fewer: the one way a handler reads an id from its path.
-std::string PathParam(const httplib::Request& req, size_t i = 1);
+std::string PathParam(const Request& req, size_t i = 1);
 
 // The session cookie's value from the Cookie header, or "".
-std::string SessionCookie(const httplib::Request& req);
+std::string SessionCookie(const Request& req);
 
-// Registers routes on the server and remembers each method and pattern, so
-// that a path served under other methods answers 405 with an Allow header
-// rather than 404.
+// The routes: each a method and a regular expression matched against the
+// whole (percent-decoded) path. Dispatch runs the first route registered for
+// the request's method (HEAD runs GET's) whose pattern matches, with
+// req.matches holding the captures. AllowedMethods lets a path served under
+// other methods answer 405 with an Allow header rather than 404.
+// Registration happens before serving; Dispatch is then thread-safe.
 class Router {
  public:
-  explicit Router(httplib::Server& server) : server_(server) {}
+  Router() = default;
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  // As httplib's: `pattern` is a regular expression matched against the
-  // whole path.
-  using Handler = httplib::Server::Handler;
-  Router& Get(const std::string& pattern, Handler h) {
-    return Add("GET", &httplib::Server::Get, pattern, std::move(h));
-  }
-  Router& Post(const std::string& pattern, Handler h) {
-    return Add("POST", &httplib::Server::Post, pattern, std::move(h));
-  }
-  Router& Put(const std::string& pattern, Handler h) {
-    return Add("PUT", &httplib::Server::Put, pattern, std::move(h));
-  }
+  using Handler = std::function<void(const Request&, Response&)>;
+  Router& Get(const std::string& pattern, Handler h) { return Add("GET", pattern, std::move(h)); }
+  Router& Post(const std::string& pattern, Handler h) { return Add("POST", pattern, std::move(h)); }
+  Router& Put(const std::string& pattern, Handler h) { return Add("PUT", pattern, std::move(h)); }
   Router& Patch(const std::string& pattern, Handler h) {
-    return Add("PATCH", &httplib::Server::Patch, pattern, std::move(h));
+    return Add("PATCH", pattern, std::move(h));
   }
   Router& Delete(const std::string& pattern, Handler h) {
-    return Add("DELETE", &httplib::Server::Delete, pattern, std::move(h));
+    return Add("DELETE", pattern, std::move(h));
   }
+
+  // Runs the matching route; false when none serves the path under the
+  // request's method (the caller answers 404 or 405).
+  bool Dispatch(Request& req, Response& res) const;
 
   // The methods some route serves `path` under, for an Allow header
   // ("GET, HEAD, PATCH"); empty when no route knows the path.
   std::string AllowedMethods(const std::string& path) const;
 
  private:
-  using Registrar = httplib::Server& (httplib::Server::*)(const std::string&, Handler);
-  Router& Add(const char* method, Registrar add, const std::string& pattern, Handler h);
+  struct Route {
+    std::string method;
+    std::regex pattern;
+    Handler handler;
+  };
+  Router& Add(const char* method, const std::string& pattern, Handler h);
 
-  httplib::Server& server_;
-  std::vector<std::pair<std::string, std::regex>> routes_;
+  std::vector<Route> routes_;
 };
 
 void RegisterHealthRoutes(Router& server, App& app);

@@ -1,7 +1,5 @@
 #include "http/server.h"
 
-#include <httplib.h>
-
 #include <chrono>
 #include <exception>
 
@@ -12,19 +10,88 @@
 namespace vault::http {
 namespace {
 
-// Far more than any browser or POS client sends (about 20).
-constexpr size_t kMaxRequestHeaders = 100;
-
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.starts_with("127.");
 }
 
+std::string NewRequestId() { return "req_" + crypto::HexEncode(crypto::RandomBytes(12)); }
+
+// What every answer carries, routed or refused.
+void SetCommonHeaders(Response& res, const std::string& request_id) {
+  res.replace_header("X-Request-Id", request_id);
+  res.replace_header("X-Content-Type-Options", "nosniff");
+}
+
+// A metric label and log token for the method: one of a fixed set, so that
+// no client can add a series or write into a log line.
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 }  // namespace
 
-std::string RequestId(const httplib::Response& res) { return res.get_header_value("X-Request-Id"); }
+std::string RequestId(const Response& res) { return res.get_header_value("X-Request-Id"); }
 
 HttpServer::HttpServer(const Config& config, App& app) : config_(config), app_(app) {}
 HttpServer::~HttpServer() = default;
+
+void HttpServer::Answer(Request& req, Response& res) const {
+  SetCommonHeaders(res, NewRequestId());
+  bool routed = false;
+  try {
+    // The metrics are for the machine's own scraper: a client from another
+    // address is told there is no such route.
+    bool hidden = req.path == "/metrics" && !IsLoopback(req.remote_addr);
+    routed = !hidden && router_->Dispatch(req, res);
+  } catch (const std::exception&) {
+    routed = true;
+    WriteProblem(res, Internal("unhandled exception"), RequestId(res));
+  } catch (...) {
+    routed = true;
+    WriteProblem(res, Internal("unhandled exception"), RequestId(res));
+  }
+  std::string allow;
+  if (!routed && req.path == "/metrics" && !IsLoopback(req.remote_addr)) {
+    res.status = 404;
+  } else if (!routed) {
+    // A known path under a method it is not served with answers 405.
+    allow = router_->AllowedMethods(req.path);
+    res.status = allow.empty() ? 404 : 405;
+  }
+  // An error without a body (no route, or a route that set only a status)
+  // gets a problem+json.
+  if (res.status >= 400 && res.body.empty()) {
+    res.replace_header("Cache-Control", "no-store");
+    std::string id = RequestId(res);
+    switch (res.status) {
+      case 404:
+        WriteProblem(res, NotFound("no such route", "route_not_found"), id);
+        break;
+      case 405:
+        res.replace_header("Allow", allow);
+        WriteProblem(res,
+                     InvalidArgument(std::string(MethodLabel(req.method)) +
+                                         " is not allowed here; allowed: " + allow,
+                                     Reason::kMethodNotAllowed),
+                     id);
+        break;
+      default:
+        WriteProblem(res, res.status, InvalidArgument("malformed request", "bad_request"), id);
+        break;
+    }
+  }
+  // The route pattern, never the query string: paths carry record ids but
+  // never PII. A path no route knows counts as "other": the label set stays
+  // bounded by the routes, whatever clients send.
+  std::string route = routed || !allow.empty() ? RoutePattern(req.path) : "other";
+  std::string_view method = MethodLabel(req.method);
+  if (app_.metrics != nullptr) app_.metrics->CountRequest(std::string(method), route, res.status);
+  log::Info("http " + std::string(method) + " " + route + " " + std::to_string(res.status) +
+            " id=" + RequestId(res) + " client=" + req.remote_addr);
+}
 
 StatusOr<int> HttpServer::Bind() {
   tls_ = !(config_.allow_plain_http && IsLoopback(config_.listen));
@@ -33,105 +100,7 @@ StatusOr<int> HttpServer::Bind() {
   } else if (config_.allow_plain_http) {
     log::Warn("server.allow_plain_http ignored: the listen address is not loopback");
   }
-  if (tls_) {
-    auto ssl = std::make_unique<httplib::SSLServer>(config_.TlsCertFile().c_str(),
-                                                    config_.TlsKeyFile().c_str());
-    if (!ssl->is_valid()) {
-      return FailedPrecondition("cannot load the TLS certificate " + config_.TlsCertFile() +
-                                    " and key " + config_.TlsKeyFile(),
-                                "tls_unusable");
-    }
-    server_ = std::move(ssl);
-  } else {
-    server_ = std::make_unique<httplib::Server>();
-  }
-  httplib::Server& s = *server_;
-  int threads = config_.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.set_tcp_nodelay(true);
-  s.set_keep_alive_max_count(1000);
-  // An idle keep-alive connection holds a worker thread, and a stop waits for
-  // it: keep the wait short (SIGTERM with an idle client took 30 s).
-  s.set_keep_alive_timeout(5);
-  s.set_read_timeout(config_.read_timeout_seconds, 0);
-  s.set_write_timeout(config_.write_timeout_seconds, 0);
-  s.set_payload_max_length(static_cast<size_t>(config_.max_body_bytes));
-
-  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    res.set_header("X-Request-Id", "req_" + crypto::HexEncode(crypto::RandomBytes(12)));
-    res.set_header("X-Content-Type-Options", "nosniff");
-    // httplib limits each header line (8 KiB) but not their number; and it
-    // lets Transfer-Encoding override Content-Length, where a proxy in front
-    // may frame the body by Content-Length (request smuggling). Refuse both,
-    // closing the connection: the unread body must not pass for a request.
-    Status refused;
-    if (req.headers.size() > kMaxRequestHeaders) {
-      refused =
-          InvalidArgument("more than " + std::to_string(kMaxRequestHeaders) + " request headers",
-                          Reason::kTooManyHeaders);
-    } else if (req.has_header("Transfer-Encoding") && req.has_header("Content-Length")) {
-      refused = InvalidArgument("send either Content-Length or Transfer-Encoding, not both",
-                                "ambiguous_length");
-    }
-    if (refused.ok()) return httplib::Server::HandlerResponse::Unhandled;
-    res.set_header("Connection", "close");
-    res.set_header("Cache-Control", "no-store");
-    WriteProblem(res, refused, RequestId(res));
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    WriteProblem(res, Internal("unhandled exception"), RequestId(res));
-  });
-  router_ = std::make_unique<Router>(s);
-  s.set_error_handler(
-      [router = router_.get()](const httplib::Request& req, httplib::Response& res) {
-        // Only errors no route answered (404 for unknown paths, 413 from httplib's
-        // own limit, 400 for malformed requests) arrive here without a body.
-        if (!res.body.empty()) return;
-        if (res.status == 404) {
-          // A known path under a method it is not served with.
-          std::string allow = router->AllowedMethods(req.path);
-          if (!allow.empty()) {
-            res.status = 405;
-            res.set_header("Allow", allow);
-          }
-        }
-        res.set_header("Cache-Control", "no-store");
-        std::string id = RequestId(res);
-        if (id.empty()) {
-          id = "req_" + crypto::HexEncode(crypto::RandomBytes(12));
-          res.set_header("X-Request-Id", id);
-        }
-        switch (res.status) {
-          case 404:
-            WriteProblem(res, NotFound("no such route", "route_not_found"), id);
-            break;
-          case 413:
-            WriteProblem(
-                res, InvalidArgument("the request body is too large", Reason::kBodyTooLarge), id);
-            break;
-          case 405:
-            WriteProblem(res,
-                         InvalidArgument(req.method + " is not allowed here; allowed: " +
-                                             res.get_header_value("Allow"),
-                                         Reason::kMethodNotAllowed),
-                         id);
-            break;
-          default:
-            WriteProblem(res, InvalidArgument("malformed request", "bad_request"), id);
-            if (res.status == 200) res.status = 400;
-            break;
-        }
-      });
-  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    // The route pattern, never the query string: paths carry record ids but
-    // never PII, and the pattern keeps metric labels bounded.
-    std::string route = RoutePattern(req.path);
-    if (app_.metrics != nullptr) app_.metrics->CountRequest(req.method, route, res.status);
-    log::Info("http " + req.method + " " + route + " " + std::to_string(res.status) +
-              " id=" + res.get_header_value("X-Request-Id") + " client=" + req.remote_addr);
-  });
-
+  router_ = std::make_unique<Router>();
   Router& routes = *router_;
   RegisterHealthRoutes(routes, app_);
   RegisterAuthRoutes(routes, app_);
@@ -140,24 +109,50 @@ StatusOr<int> HttpServer::Bind() {
   RegisterPrivacyRoutes(routes, app_);
   RegisterWebRoutes(routes, app_);
 
-  int port = config_.port;
-  if (port == 0) {
-    port = s.bind_to_any_port(config_.listen);
-    if (port < 0) port = -1;
-  } else if (!s.bind_to_port(config_.listen, port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    return FailedPrecondition(
-        "cannot listen on " + config_.listen + ":" + std::to_string(config_.port), "listen_failed");
-  }
-  return port;
+  FrontOptions o;
+  o.listen = config_.listen;
+  o.port = config_.port;
+  o.tls = tls_;
+  o.tls_cert_file = config_.TlsCertFile();
+  o.tls_key_file = config_.TlsKeyFile();
+  o.worker_threads = config_.threads;
+  o.limits.max_body_bytes = static_cast<uint64_t>(config_.max_body_bytes);
+  o.header_timeout = std::chrono::seconds(config_.read_timeout_seconds);
+  o.write_timeout = std::chrono::seconds(config_.write_timeout_seconds);
+  front_ = std::make_unique<Front>(
+      o, [this](Request& req, Response& res) { Answer(req, res); },
+      [this](const Request& req, const Refusal& refusal, Response& res) {
+        // The front refused the request (framing, a limit, overload):
+        // answered as any error, and counted and logged like one.
+        SetCommonHeaders(res, NewRequestId());
+        res.replace_header("Cache-Control", "no-store");
+        Status why = refusal.status == 503   ? Unavailable(refusal.detail, refusal.code)
+                     : refusal.status == 500 ? Internal(refusal.detail)
+                                             : InvalidArgument(refusal.detail, refusal.code);
+        // A POS client tells a bad Idempotency-Key by its code, whoever
+        // refuses it: the route (length, spaces, non-ASCII) or the front
+        // (control characters).
+        if (refusal.code == "bad_header_value" &&
+            !CaseInsensitiveLess()(refusal.field, "Idempotency-Key") &&
+            !CaseInsensitiveLess()("Idempotency-Key", refusal.field)) {
+          why = InvalidArgument(refusal.detail, "idempotency_key_invalid");
+        }
+        WriteProblem(res, refusal.status, why, RequestId(res));
+        std::string_view method = MethodLabel(req.method);
+        if (app_.metrics != nullptr) {
+          app_.metrics->CountRequest(std::string(method), "other", refusal.status);
+        }
+        log::Info("http " + std::string(method) + " other " + std::to_string(refusal.status) +
+                  " id=" + RequestId(res) + " client=" + req.remote_addr +
+                  " refused=" + refusal.code);
+      });
+  return front_->Bind();
 }
 
-void HttpServer::Serve() { server_->listen_after_bind(); }
+void HttpServer::Serve() { front_->Serve(); }
 
 void HttpServer::Stop() {
-  if (server_) server_->stop();
+  if (front_) front_->Stop();
 }
 
 }  // namespace vault::http

@@ -1,9 +1,10 @@
-// HttpServer: the HTTPS front door. It owns the httplib server, applies the
-// configured limits (body size, timeouts, thread pool, TCP_NODELAY,
-// keep-alive), gives every request an X-Request-Id, turns any escaped
-// exception into a generic 500, logs one line per request (method, route
-// pattern, status, time: never a body or a query), and registers the routes.
-// Plain HTTP only when allowed in config and bound to loopback.
+// HttpServer: the HTTPS front door. It runs the routes on the strict front
+// (http/front.h) with the configured limits, gives every request an
+// X-Request-Id, answers the front's own refusals and any escaped exception
+// as problem+json, logs one line per request (method, route pattern,
+// status: never a body or a query), and counts it in the metrics under
+// labels from fixed sets only. Plain HTTP only when allowed in config and
+// bound to loopback.
 //
 // Thread-safe: Stop() may be called from any thread (a signal watcher).
 #pragma once
@@ -14,11 +15,8 @@
 
 #include "common/config.h"
 #include "common/status.h"
+#include "http/front.h"
 #include "http/routes.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace vault::http {
 
@@ -41,8 +39,11 @@ class HttpServer {
   const Config& config_;
   App& app_;
   bool tls_ = true;
-  std::unique_ptr<Router> router_;           // the routes of server_, for 405's Allow
-  std::unique_ptr<httplib::Server> server_;  // after router_: its handlers use it
+  // Runs a request the front read through the routes (a worker thread).
+  void Answer(Request& req, Response& res) const;
+
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<Front> front_;  // after router_: its handlers use it
 };
 
 }  // namespace vault::http

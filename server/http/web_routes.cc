@@ -27,14 +27,14 @@ std::string_view ContentTypeOf(std::string_view path) {
   return "application/octet-stream";
 }
 
-// An exact-match pattern for httplib, which takes routes as regular expressions.
+// An exact-match pattern for the router, which takes routes as regular expressions.
 std::string ExactPattern(std::string_view path) {
   static const std::regex kSpecial(R"([.^$|()\[\]{}*+?\\])");
   return std::regex_replace(std::string(path), kSpecial, R"(\$&)");
 }
 
 // X-Content-Type-Options: nosniff is set on every response by the server.
-void SetPageHeaders(httplib::Response& res) {
+void SetPageHeaders(Response& res) {
   res.set_header("Content-Security-Policy", kContentSecurityPolicy);
   res.set_header("X-Frame-Options", "DENY");
   res.set_header("Referrer-Policy", "no-referrer");
@@ -53,7 +53,7 @@ void RegisterWebRoutes(Router& server, App& app) {
   for (const EmbeddedFile& file : WebFiles()) {
     std::string_view contents = file.contents;
     std::string content_type(ContentTypeOf(file.name));
-    auto handler = [contents, content_type](const httplib::Request&, httplib::Response& res) {
+    auto handler = [contents, content_type](const Request&, Response& res) {
       SetPageHeaders(res);
       res.set_content(contents.data(), contents.size(), content_type.c_str());
     };
