@@ -1,12 +1,15 @@
 #include "common/config.h"
 
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "common/text.h"
@@ -164,6 +167,20 @@ Status CheckPrivacy(const Config& c) {
   return Status::Ok();
 }
 
+// The checks that span keys, after the file and again after the environment.
+Status CheckWhole(const Config& config, std::string_view source_name) {
+  if (config.default_region.size() != 2) {
+    return InvalidArgument(std::string(source_name) +
+                               ": customers.default_region must be a two-letter "
+                               "region code such as \"CA\"",
+                           "config_invalid");
+  }
+  if (Status st = CheckPrivacy(config); !st.ok()) {
+    return InvalidArgument(std::string(source_name) + ": " + st.message(), "config_invalid");
+  }
+  return Status::Ok();
+}
+
 const std::map<std::string, std::map<std::string, Setter>>& Schema() {
   static const auto* kSchema = new std::map<std::string, std::map<std::string, Setter>>{
       {"server",
@@ -243,27 +260,77 @@ StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source
       }
     }
   }
-  if (config.default_region.size() != 2) {
-    return InvalidArgument(std::string(source_name) +
-                               ": customers.default_region must be a two-letter "
-                               "region code such as \"CA\"",
-                           "config_invalid");
-  }
-  if (Status st = CheckPrivacy(config); !st.ok()) {
-    return InvalidArgument(std::string(source_name) + ": " + st.message(), "config_invalid");
-  }
+  RETURN_IF_ERROR(CheckWhole(config, source_name));
   return config;
 }
 
-void ApplyEnvironment(Config& config) {
-  if (const char* v = std::getenv("CONTACT_VAULT_DATA_DIR"); v && *v) config.data_dir = v;
-  if (const char* v = std::getenv("CONTACT_VAULT_PORT"); v && *v) config.port = std::atoi(v);
-  if (const char* v = std::getenv("CONTACT_VAULT_ROOT_KEY_FILE"); v && *v) {
-    config.root_key_file = v;
+namespace {
+
+// The older names of three overrides, kept working.
+constexpr std::pair<const char*, const char*> kEnvironmentAliases[] = {
+    {"CONTACT_VAULT_DATA_DIR", "CONTACT_VAULT_STORAGE_DATA_DIR"},
+    {"CONTACT_VAULT_PORT", "CONTACT_VAULT_SERVER_PORT"},
+    {"CONTACT_VAULT_ROOT_KEY_FILE", "CONTACT_VAULT_KEYS_ROOT_KEY_FILE"},
+};
+
+// Sets section.key from an environment value. The text is read as a TOML
+// value when it is one (8443, true, ["a", "b"]) and as a string otherwise, or
+// when the key wants a string ("5145550199" for privacy.officer_phone).
+Status SetFromText(const Setter& setter, const std::string& text, Config& config) {
+  std::optional<toml::table> parsed;
+  try {
+    parsed = toml::parse("v = " + text);
+  } catch (const toml::parse_error&) {
   }
-  if (const char* v = std::getenv("CONTACT_VAULT_PASSPHRASE"); v && *v) {
-    config.root_passphrase = v;
+  if (parsed && parsed->size() == 1 && parsed->contains("v") && !(*parsed)["v"].is_string()) {
+    if (setter(*parsed->get("v"), config).ok()) return Status::Ok();
   }
+  return setter(toml::value<std::string>(text), config);
+}
+
+}  // namespace
+
+Status ApplyEnvironment(Config& config, const std::map<std::string, std::string>& environment) {
+  std::map<std::string, std::string> env = environment;
+  for (const auto& [old_name, name] : kEnvironmentAliases) {
+    auto it = env.find(old_name);
+    if (it != env.end() && !env.contains(name)) env[name] = it->second;
+  }
+  constexpr std::string_view kPrefix = "CONTACT_VAULT_";
+  for (const auto& [name, value] : env) {
+    if (!name.starts_with(kPrefix) || value.empty()) continue;
+    std::string rest = name.substr(kPrefix.size());
+    std::transform(rest.begin(), rest.end(), rest.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    size_t cut = rest.find('_');
+    if (cut == std::string::npos) continue;  // CONTACT_VAULT_TOKEN and the like
+    auto section = Schema().find(rest.substr(0, cut));
+    if (section == Schema().end()) continue;  // CONTACT_VAULT_CA_CERT and the like
+    std::string key = rest.substr(cut + 1);
+    auto setter = section->second.find(key);
+    if (setter == section->second.end()) {
+      return InvalidArgument(name + ": unknown key " + section->first + "." + key,
+                             "config_invalid");
+    }
+    if (Status st = SetFromText(setter->second, value, config); !st.ok()) {
+      return InvalidArgument(name + ": " + section->first + "." + key + " " + st.message(),
+                             "config_invalid");
+    }
+  }
+  if (auto it = env.find("CONTACT_VAULT_PASSPHRASE"); it != env.end() && !it->second.empty()) {
+    config.root_passphrase = it->second;
+  }
+  return CheckWhole(config, "the environment");
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    size_t eq = entry.find('=');
+    if (eq != std::string_view::npos) env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
 }
 
 StatusOr<Config> LoadConfig(const std::string& path) {
@@ -272,7 +339,7 @@ StatusOr<Config> LoadConfig(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   ASSIGN_OR_RETURN(Config config, ParseConfig(buffer.str(), path));
-  ApplyEnvironment(config);
+  RETURN_IF_ERROR(ApplyEnvironment(config, ProcessEnvironment()));
   return config;
 }
 

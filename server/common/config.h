@@ -87,11 +87,24 @@ struct Config {
   std::string TlsKeyFile() const { return tls_key.empty() ? data_dir + "/tls/key.pem" : tls_key; }
 };
 
-// Reads `path`, then applies the environment: CONTACT_VAULT_DATA_DIR,
-// CONTACT_VAULT_PORT, CONTACT_VAULT_ROOT_KEY_FILE, CONTACT_VAULT_PASSPHRASE.
+// Reads `path`, then applies the process environment (ApplyEnvironment).
 // InvalidArgument "file:line: …" for an unknown key, wrong type or bad value.
 StatusOr<Config> LoadConfig(const std::string& path);
 StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source_name);
-void ApplyEnvironment(Config& config);
+
+// Overrides for what changes per deployment (a container's environment):
+// CONTACT_VAULT_<SECTION>_<KEY>, upper case, sets any key of the file, e.g.
+// CONTACT_VAULT_PRIVACY_OFFICER_EMAIL or CONTACT_VAULT_SERVER_PORT, checked
+// like the file. The value is read as a TOML value when it is one and the key
+// takes it (8443, true, ["a", "b"]), else as a string. A name whose section
+// exists but whose key does not is an error; other CONTACT_VAULT_* names (the
+// CLI's CONTACT_VAULT_TOKEN, ...) are ignored. CONTACT_VAULT_DATA_DIR,
+// CONTACT_VAULT_PORT and CONTACT_VAULT_ROOT_KEY_FILE are older names of
+// three of them. CONTACT_VAULT_PASSPHRASE sets the root passphrase (no key of
+// the file holds a secret). InvalidArgument "NAME: …" for a bad value.
+Status ApplyEnvironment(Config& config, const std::map<std::string, std::string>& environment);
+
+// The process's environment as a map, for ApplyEnvironment.
+std::map<std::string, std::string> ProcessEnvironment();
 
 }  // namespace vault
