@@ -202,11 +202,19 @@ void AddInit(CLI::App& cli, Context& ctx) {
   ctx.AddLocalOptions(cmd, true);
   cmd->add_flag("--passphrase", *passphrase,
                 "derive the root key from CONTACT_VAULT_PASSPHRASE instead of a key file");
-  ctx.OnRun(cmd, [&ctx, passphrase] {
+  auto existing_root_key = std::make_shared<bool>(false);
+  cmd->add_flag("--existing-root-key", *existing_root_key,
+                "use the key already in --root-key-file (a mounted secret) instead of "
+                "creating one");
+  ctx.OnRun(cmd, [&ctx, passphrase, existing_root_key] {
     Local& local = ctx.local;
     vault::service::InitOptions options;
     options.data_dir = local.data_dir;
     options.root.key_file = local.key_file.empty() ? local.data_dir + "/root.key" : local.key_file;
+    options.existing_key_file = *existing_root_key;
+    if (*existing_root_key && (*passphrase || local.key_file.empty())) {
+      return Fail("--existing-root-key needs --root-key-file and no --passphrase");
+    }
     if (*passphrase) {
       std::string pass = Env("CONTACT_VAULT_PASSPHRASE");
       if (pass.empty()) return Fail("--passphrase needs CONTACT_VAULT_PASSPHRASE set");
@@ -215,7 +223,10 @@ void AddInit(CLI::App& cli, Context& ctx) {
     Status st = vault::service::InitVault(options);
     if (!st.ok()) return Fail(st.message());
     std::printf("created vault in %s\n", local.data_dir.c_str());
-    if (!*passphrase) {
+    if (*existing_root_key) {
+      std::printf("root key: %s (the existing key; keep a copy apart from the database)\n",
+                  options.root.key_file.c_str());
+    } else if (!*passphrase) {
       std::printf("root key: %s (mode 0600; keep a copy apart from the database)\n",
                   options.root.key_file.c_str());
     }

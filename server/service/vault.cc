@@ -97,6 +97,8 @@ Status InitVault(const InitOptions& options) {
                      crypto::DeriveRootKey(*options.root.passphrase, salt, options.root.argon2));
     kdf_meta = std::to_string(options.root.argon2.ops_limit) + ":" +
                std::to_string(options.root.argon2.mem_limit) + ":" + crypto::HexEncode(salt);
+  } else if (options.existing_key_file) {
+    ASSIGN_OR_RETURN(root, crypto::LoadRootKeyFile(options.root.key_file));
   } else {
     if (::access(options.root.key_file.c_str(), F_OK) == 0) {
       return FailedPrecondition("a root key file exists already at " + options.root.key_file +
@@ -121,7 +123,7 @@ Status InitVault(const InitOptions& options) {
       RETURN_IF_ERROR(store::SetMeta(*db, "created_at", std::to_string(now)));
       RETURN_IF_ERROR(txn.Commit());
     }
-    if (!options.root.passphrase) {
+    if (!options.root.passphrase && !options.existing_key_file) {
       RETURN_IF_ERROR(crypto::WriteRootKeyFile(options.root.key_file, root));
     }
     return Status::Ok();

@@ -26,11 +26,16 @@ struct RootKeySource {
 struct InitOptions {
   std::string data_dir;
   RootKeySource root;
+  // Wrap the keyring with the key already in root.key_file (a secret mounted
+  // read-only into a container) instead of creating that file.
+  bool existing_key_file = false;
 };
 
-// Creates data_dir (0700), the root key file (unless a passphrase is used),
-// the database and the first key of each purpose. FailedPrecondition if a
-// database or key file is there already: init never overwrites.
+// Creates data_dir (0700), the root key file (unless a passphrase is used or
+// existing_key_file is set), the database and the first key of each purpose.
+// FailedPrecondition if a database is there already, if a key file is there
+// already without existing_key_file, or if existing_key_file names a file
+// LoadRootKeyFile refuses: init never overwrites.
 Status InitVault(const InitOptions& options);
 
 // The database file inside a data directory.

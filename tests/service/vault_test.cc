@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -133,6 +134,44 @@ TEST(VaultTest, InitRefusesToRunTwice) {
   auto got = v->customers->Get(c->id);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->email, "a@example.com");
+}
+
+// A container mounts the root key read-only: init wraps the keyring with it
+// and writes no key file of its own.
+TEST(VaultTest, InitWithAnExistingKeyFileUsesIt) {
+  TempDir tmp;
+  std::string key_file = tmp.path() + "/root_key";
+  ASSERT_TRUE(crypto::WriteRootKeyFile(key_file, crypto::SecretBytes::Random(32)).ok());
+  std::string before = ReadFileBytes(key_file);
+  InitOptions init;
+  init.data_dir = tmp.path() + "/data";
+  init.root = KeyFile(key_file);
+  init.existing_key_file = true;
+  Status st = InitVault(init);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(ReadFileBytes(key_file), before);
+  EXPECT_NE(::access((init.data_dir + "/root.key").c_str(), F_OK), 0);
+  EXPECT_TRUE(OpenVaultAt(DatabasePathIn(init.data_dir), KeyFile(key_file)).ok());
+  // Another key does not open what it made.
+  std::string other = tmp.path() + "/other_key";
+  ASSERT_TRUE(crypto::WriteRootKeyFile(other, crypto::SecretBytes::Random(32)).ok());
+  ExpectRefused(OpenVaultAt(DatabasePathIn(init.data_dir), KeyFile(other)), "root_key_mismatch");
+}
+
+TEST(VaultTest, InitWithAnExistingKeyFileRefusesABadOne) {
+  TempDir tmp;
+  std::string key_file = tmp.path() + "/root_key";
+  ASSERT_TRUE(crypto::WriteRootKeyFile(key_file, crypto::SecretBytes::Random(32)).ok());
+  ASSERT_EQ(::chmod(key_file.c_str(), 0644), 0);
+  InitOptions init;
+  init.data_dir = tmp.path() + "/data";
+  init.root = KeyFile(key_file);
+  init.existing_key_file = true;
+  Status st = InitVault(init);
+  EXPECT_EQ(st.reason(), "root_key_permissions") << st.ToString();
+  EXPECT_NE(::access(DatabasePathIn(init.data_dir).c_str(), F_OK), 0);
+  init.root = KeyFile(tmp.path() + "/absent_key");
+  EXPECT_EQ(InitVault(init).reason(), "root_key_unreadable");
 }
 
 TEST(VaultTest, FailedInitLeavesNoHalfMadeVault) {
