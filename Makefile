@@ -45,9 +45,10 @@ FUZZ_SECONDS ?= 300
 CYCLES ?= 200
 ASAN_DIR ?= build-asan
 TSAN_DIR ?= build-tsan
-# Not under ASan: the JavaScript checks (node and chromium are not instrumented)
+# Not under ASan: the JavaScript checks (node and chromium are not instrumented),
+# the container test (the image builds its own, uninstrumented binaries)
 # and the fuzz runs (they have their own ASan build).
-ASAN_EXCLUDE = ^(format_check|openapi_lint|openapi_contract|browser|fuzz_build|.*_fuzz)$$
+ASAN_EXCLUDE = ^(format_check|openapi_lint|openapi_contract|browser|container|fuzz_build|.*_fuzz)$$
 TSAN_TESTS = Concurrent|RotationTest\.|BackupTest\.BackupTakenWhileServing
 SANITIZER_OPTIONS = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -14,6 +14,10 @@ packages=(
 )
 # Browser tests: Debian's Chromium driven by Playwright from npm.
 packages+=(chromium)
+# The container test (tests/container): rootful podman with runc and CNI
+# networking, podman-compose for docker/compose.yaml, mmdebstrap for the base
+# image (no image registry needed).
+packages+=(podman runc containernetworking-plugins podman-compose mmdebstrap)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
