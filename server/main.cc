@@ -3,8 +3,10 @@
 // or SIGINT. Any start-up failure prints one line and exits non-zero.
 #include <malloc.h>
 #include <signal.h>
+#include <sys/prctl.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -63,6 +65,15 @@ int main(int argc, char** argv) {
     return Fail("log.level must be debug, info, warn or error");
   }
   vault::log::SetLevel(level);
+  // Before any key is read: a core dump, or a process of the same user reading
+  // /proc/PID/mem, would see the root key, the keyring and every per-record
+  // DEK (those live inline in SecretBytes, outside sodium_malloc's
+  // MADV_DONTDUMP pages). Non-dumpable covers all of them.
+  if (config->allow_core_dumps) {
+    vault::log::Warn("debug.allow_core_dumps is on: a core dump would hold keys");
+  } else if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    return Fail(std::string("prctl(PR_SET_DUMPABLE, 0): ") + std::strerror(errno));
+  }
 
   vault::service::RootKeySource root;
   root.key_file = config->RootKeyFile();

@@ -191,6 +191,7 @@ const std::map<std::string, std::map<std::string, Setter>>& Schema() {
         {"allow_plain_http", Bool(&Config::allow_plain_http)},
         {"threads", Int(&Config::threads, 1, 1024)},
         {"dev_mode", Bool(&Config::dev_mode)}}},
+      {"debug", {{"allow_core_dumps", Bool(&Config::allow_core_dumps)}}},
       {"storage",
        {{"data_dir", Str(&Config::data_dir)}, {"readers", Int(&Config::readers, 1, 64)}}},
       {"keys",

@@ -23,6 +23,9 @@ struct Config {
   int threads = 64;
   bool dev_mode = false;  // development conveniences (dev accounts)
 
+  // [debug]
+  bool allow_core_dumps = false;  // leave the process dumpable (a core holds keys)
+
   // [storage]
   std::string data_dir = "var/dev";
   int readers = 4;
