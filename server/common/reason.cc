@@ -10,11 +10,11 @@ namespace {
 constexpr std::array<std::string_view, kAllReasons.size()> kReasonNames = {
     "audit_unavailable",      "storage_full",       "forbidden",          "body_too_large",
     "unsupported_media_type", "too_many_headers",   "method_not_allowed", "idempotency_key_reused",
-    "reveal_quota_exceeded",  "customer_not_found", "customer_kept",
+    "reveal_quota_exceeded",  "customer_not_found", "customer_kept",      "duplicate_email",
 };
 
 // The enum is dense and starts at 0, so a value indexes its name.
-static_assert(static_cast<size_t>(Reason::kCustomerKept) + 1 == kAllReasons.size());
+static_assert(static_cast<size_t>(Reason::kDuplicateEmail) + 1 == kAllReasons.size());
 
 }  // namespace
 

@@ -26,13 +26,14 @@ enum class Reason {
   kRevealQuotaExceeded,   // the hourly reveal quota is spent
   kCustomerNotFound,      // no such customer (or erased)
   kCustomerKept,          // retention: seen or consented since the plan
+  kDuplicateEmail,        // another customer has this email (HTTP 409)
 };
 
-inline constexpr std::array<Reason, 11> kAllReasons = {
+inline constexpr std::array<Reason, 12> kAllReasons = {
     Reason::kAuditUnavailable, Reason::kStorageFull,          Reason::kForbidden,
     Reason::kBodyTooLarge,     Reason::kUnsupportedMediaType, Reason::kTooManyHeaders,
     Reason::kMethodNotAllowed, Reason::kIdempotencyKeyReused, Reason::kRevealQuotaExceeded,
-    Reason::kCustomerNotFound, Reason::kCustomerKept,
+    Reason::kCustomerNotFound, Reason::kCustomerKept,         Reason::kDuplicateEmail,
 };
 
 // The reason as clients and the audit log see it ("storage_full").

@@ -79,6 +79,14 @@ Status AccessService::CheckLookupRate(const auth::Principal& who, const RequestM
                   "lookup_rate_limited", wait));
 }
 
+Status AccessService::ConflictAsSeenBy(const auth::Principal& who, const Status& failure) const {
+  if (!failure.Is(Reason::kDuplicateEmail)) return failure;
+  bool could_search = policy_.Allows(who.roles, Action::kCustomerSearch) &&
+                      policy_.FieldLevel(who.roles, ContactField::kEmail) >= Level::kMatch;
+  if (could_search) return failure;
+  return AlreadyExists("a customer with this email exists already", Reason::kDuplicateEmail);
+}
+
 Status AccessService::RecordUnauthenticated(const RequestMeta& meta, AuditAction action,
                                             std::string_view detail) {
   audit::Entry e = EntryFor(auth::Principal{}, meta, action, "");
@@ -130,7 +138,7 @@ StatusOr<CustomerView> AccessService::Create(const auth::Principal& who, const R
     e.record_id = id;
     return audit_.Append(db, e).status();
   });
-  if (!created.ok()) return guard_.RefuseChange(entry, created.status());
+  if (!created.ok()) return guard_.RefuseChange(entry, ConflictAsSeenBy(who, created.status()));
   CustomerView view = Render(who, *created);
   WipeCustomer(*created);
   return view;
@@ -286,10 +294,15 @@ StatusOr<CustomerView> AccessService::Update(const auth::Principal& who, const R
   if (changed.empty()) {
     return guard_.Refuse(entry, InvalidArgument("nothing to update", "patch_empty"));
   }
+  // A new email is tested against every stored one (409 when taken): a
+  // lookup, spent like a search, or PATCH would enumerate customers.
+  if (patch.email && !patch.email->empty()) {
+    RETURN_IF_ERROR(CheckLookupRate(who, meta, entry.action, id));
+  }
   auto updated = customers_.Update(id, patch, [&](store::Database& db, const std::string&) {
     return audit_.Append(db, entry).status();
   });
-  if (!updated.ok()) return guard_.RefuseChange(entry, updated.status());
+  if (!updated.ok()) return guard_.RefuseChange(entry, ConflictAsSeenBy(who, updated.status()));
   CustomerView view = Render(who, *updated);
   WipeCustomer(*updated);
   return view;

@@ -149,6 +149,11 @@ class AccessService {
  private:
   Status CheckLookupRate(const auth::Principal& who, const RequestMeta& meta,
                          audit::AuditAction action, std::string_view record_id);
+  // A uniqueness conflict as `who` may hear it: naming the existing customer
+  // only if `who` could have found it by searching for the email (its roles
+  // allow customer.search at `match` or above on email); any other failure
+  // unchanged.
+  Status ConflictAsSeenBy(const auth::Principal& who, const Status& failure) const;
 
   CustomerService& customers_;
   const policy::Policy& policy_;

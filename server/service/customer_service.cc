@@ -61,7 +61,7 @@ Status ChecksEmailFree(store::Database& db, const crypto::Keyring& ring, const s
   for (const auto& row : rows) {
     if (row.id != self_id) {
       return AlreadyExists("a customer with this email exists already: " + row.id,
-                           "duplicate_email");
+                           Reason::kDuplicateEmail);
     }
   }
   return Status::Ok();
