@@ -71,63 +71,6 @@ constexpr char kTls12Ciphers[] =
 constexpr char kTls13Suites[] =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
-const char* ReasonPhrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 202:
-      return "Accepted";
-    case 204:
-      return "No Content";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 304:
-      return "Not Modified";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 410:
-      return "Gone";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 415:
-      return "Unsupported Media Type";
-    case 422:
-      return "Unprocessable Content";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    case 507:
-      return "Insufficient Storage";
-    default:
-      return "Unknown";
-  }
-}
-
 bool HasNoBody(int status) { return status < 200 || status == 204 || status == 304; }
 
 void DefaultRefusal(const Request&, const Refusal& refusal, Response& res) {
@@ -554,7 +497,7 @@ class Session : public std::enable_shared_from_this<Session> {
     out_ += "HTTP/1.1 ";
     out_ += std::to_string(status);
     out_ += ' ';
-    out_ += ReasonPhrase(status);
+    out_ += StatusText(status);
     out_ += "\r\n";
     for (const auto& [name, value] : res_.headers) {
       CaseInsensitiveLess less;

@@ -71,4 +71,8 @@ std::string PercentDecode(std::string_view text, bool plus_as_space);
 // RFC 9110 token characters (method and field names).
 bool IsTokenChar(unsigned char c);
 
+// The reason phrase of an HTTP status ("Not Found"): the status line's, and
+// the title of a problem+json body; "Error" for a status not listed.
+const char* StatusText(int status);
+
 }  // namespace vault::http

@@ -4,49 +4,6 @@
 #include <nlohmann/json.hpp>
 
 namespace vault::http {
-namespace {
-
-const char* TitleFor(int http_status) {
-  switch (http_status) {
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 415:
-      return "Unsupported Media Type";
-    case 422:
-      return "Unprocessable Content";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    case 507:
-      return "Insufficient Storage";
-    default:
-      return "Error";
-  }
-}
-
-}  // namespace
-
 int HttpStatusFor(const Status& status) {
   switch (status.code()) {
     case StatusCode::kOk:
@@ -116,7 +73,7 @@ void WriteProblem(Response& res, int code, const Status& status, const std::stri
   bool hide = HideDetail(status, code);
   nlohmann::json body = {
       {"type", "about:blank"},
-      {"title", TitleFor(code)},
+      {"title", StatusText(code)},
       {"status", code},
       {"code", hide ? "internal" : status.reason()},
       {"detail", hide ? "an internal error occurred; quote the request id" : status.message()},
