@@ -85,11 +85,14 @@ class WorkerPool {
   }
   ~WorkerPool() { Shutdown(); }
 
-  // False when the queue is full or the pool is shutting down.
+  // False when the queue is full or the pool is shutting down. A job is
+  // admitted while the jobs queued or running are fewer than the threads plus
+  // max_queued (counting threads, not idle ones: a thread not yet waiting at
+  // start-up still takes the job).
   bool TrySubmit(std::function<void()> job) {
     {
       std::lock_guard lock(mu_);
-      if (stopping_ || queue_.size() >= max_queued_ + idle_) return false;
+      if (stopping_ || queue_.size() + running_ >= threads_.size() + max_queued_) return false;
       queue_.push_back(std::move(job));
     }
     cv_.notify_one();
@@ -114,14 +117,15 @@ class WorkerPool {
       std::function<void()> job;
       {
         std::unique_lock lock(mu_);
-        ++idle_;
         cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        --idle_;
         if (queue_.empty()) return;
         job = std::move(queue_.front());
         queue_.pop_front();
+        ++running_;
       }
       job();
+      std::lock_guard lock(mu_);
+      --running_;
     }
   }
 
@@ -129,8 +133,8 @@ class WorkerPool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
-  size_t idle_ = 0;                          // GUARDED_BY(mu_)
-  bool stopping_ = false;                    // GUARDED_BY(mu_)
+  size_t running_ = 0;     // jobs taken by a thread, not yet done; GUARDED_BY(mu_)
+  bool stopping_ = false;  // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;
 };
 
