@@ -35,6 +35,7 @@ RUNS=${BENCH_RUNS:-3}
 ROT_RUNS=${BENCH_ROTATION_RUNS:-$RUNS}
 WHATIF=${BENCH_WHATIF:-0}
 PORT=${BENCH_PORT:-58443}
+METRICS_PORT=${BENCH_METRICS_PORT:-$((PORT + 1))}
 PGPORT=${BENCH_PG_PORT:-55432}
 WORK=${BENCH_WORK_DIR:-/tmp/contact-vault-bench}
 BUILD=$ROOT/build-bench
@@ -106,7 +107,8 @@ sed -E 's/^(reveal_quota_per_hour|lookups_per_minute) = [1-9][0-9]*/\1 = 1000000
 # The shipped server config, with only the address, port, data directory and
 # policy changed (dev_mode off). Threads, readers, limits, logging: as shipped.
 make_config() {  # $1 output, $2 threads ("" = as shipped)
-  sed -E -e 's|^listen = "[^"]*"|listen = "127.0.0.1"|' \
+  sed -E -e 's|^listen = "[^":]*"|listen = "127.0.0.1"|' \
+         -e "s|^listen = \"127.0.0.1:9464\"|listen = \"127.0.0.1:$METRICS_PORT\"|" \
          -e "s|^port = [0-9]+|port = $PORT|" \
          -e 's|^dev_mode = true|dev_mode = false|' \
          -e "s|^data_dir = \"[^\"]*\"|data_dir = \"$DATA\"|" \
@@ -273,7 +275,7 @@ grep '^BENCH_RESULT' "$WORK/soak-wrk.txt" | sed "s/\$/ cpu_s=$(awk -v d=$((c1 - 
 echo "rss_soak_end_kib=$(rss_kib)" >>"$RES/memory.txt"
 echo "customers_at_end=$(sqlite3 "file:$DATA/vault.db?mode=ro" 'SELECT COUNT(*) FROM customers' 2>/dev/null || echo '?')" \
   >>"$RES/memory.txt"
-curl -sk "$URL/metrics" >"$RES/metrics.txt" || true
+curl -s "http://127.0.0.1:$METRICS_PORT/metrics" >"$RES/metrics.txt" || true
 stop_server
 
 # --- 7. what-if: the same server with more worker threads ------------------------

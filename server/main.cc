@@ -118,6 +118,12 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
+  // Before "listening on", which scripts wait for.
+  if (server.metrics_port() != 0) {
+    auto where = vault::ParseHostPort(config->metrics_listen);
+    vault::log::Info("metrics on http://" + (where ? where->host : std::string("?")) + ":" +
+                     std::to_string(server.metrics_port()) + "/metrics");
+  }
   vault::log::Info(std::string("listening on ") + (server.tls() ? "https://" : "http://") +
                    config->listen + ":" + std::to_string(*port));
   // Retention runs now and then every retention.schedule_minutes.

@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <arpa/inet.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
@@ -167,6 +168,20 @@ Status CheckPrivacy(const Config& c) {
   return Status::Ok();
 }
 
+// The [front] and [metrics] settings that span keys.
+Status CheckFront(const Config& c) {
+  if (c.max_connections_per_client > c.max_connections) {
+    return InvalidArgument(
+        "front.max_connections_per_client must not be above front.max_connections");
+  }
+  if (c.metrics_listen != "off" && !ParseHostPort(c.metrics_listen)) {
+    return InvalidArgument(
+        "metrics.listen must be \"off\" or \"host:port\" (an IP address or localhost, "
+        "a port from 0 to 65535), such as \"127.0.0.1:9464\"");
+  }
+  return Status::Ok();
+}
+
 // The checks that span keys, after the file and again after the environment.
 Status CheckWhole(const Config& config, std::string_view source_name) {
   if (config.default_region.size() != 2) {
@@ -174,6 +189,9 @@ Status CheckWhole(const Config& config, std::string_view source_name) {
                                ": customers.default_region must be a two-letter "
                                "region code such as \"CA\"",
                            "config_invalid");
+  }
+  if (Status st = CheckFront(config); !st.ok()) {
+    return InvalidArgument(std::string(source_name) + ": " + st.message(), "config_invalid");
   }
   if (Status st = CheckPrivacy(config); !st.ok()) {
     return InvalidArgument(std::string(source_name) + ": " + st.message(), "config_invalid");
@@ -191,6 +209,18 @@ const std::map<std::string, std::map<std::string, Setter>>& Schema() {
         {"allow_plain_http", Bool(&Config::allow_plain_http)},
         {"threads", Int(&Config::threads, 1, 1024)},
         {"dev_mode", Bool(&Config::dev_mode)}}},
+      {"front",
+       {{"io_threads", Int(&Config::io_threads, 0, 256)},
+        {"max_queued_requests", Int(&Config::max_queued_requests, 0, 1'000'000)},
+        {"max_request_line_bytes", Int(&Config::max_request_line_bytes, 256, 1 << 20)},
+        {"max_header_bytes", Int(&Config::max_header_bytes, 1024, 1 << 20)},
+        {"max_header_fields", Int(&Config::max_header_fields, 8, 10'000)},
+        {"min_body_bytes_per_second", Int(&Config::min_body_bytes_per_second, 1, 1 << 30)},
+        {"idle_timeout_seconds", Int(&Config::idle_timeout_seconds, 1, 3600)},
+        {"max_connections", Int(&Config::max_connections, 1, 1'000'000)},
+        {"max_connections_per_client", Int(&Config::max_connections_per_client, 1, 1'000'000)},
+        {"retry_after_seconds", Int(&Config::retry_after_seconds, 1, 3600)}}},
+      {"metrics", {{"listen", Str(&Config::metrics_listen)}}},
       {"debug", {{"allow_core_dumps", Bool(&Config::allow_core_dumps)}}},
       {"storage",
        {{"data_dir", Str(&Config::data_dir)}, {"readers", Int(&Config::readers, 1, 64)}}},
@@ -227,6 +257,29 @@ const std::map<std::string, std::map<std::string, Setter>>& Schema() {
 }
 
 }  // namespace
+
+std::optional<HostPort> ParseHostPort(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == text.size() || colon + 6 < text.size()) {
+    return std::nullopt;
+  }
+  std::string_view host = text.substr(0, colon);
+  std::string_view digits = text.substr(colon + 1);
+  int port = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (port > 65535) return std::nullopt;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  std::string h(host);
+  unsigned char buffer[16];
+  bool ip =
+      inet_pton(AF_INET, h.c_str(), buffer) == 1 || inet_pton(AF_INET6, h.c_str(), buffer) == 1;
+  if (!ip && h != "localhost") return std::nullopt;
+  return HostPort{h, port};
+}
 
 StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source_name) {
   toml::table root;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,27 @@ struct Config {
   std::string tls_cert;           // PEM; default <data_dir>/tls/cert.pem
   std::string tls_key;            // PEM; default <data_dir>/tls/key.pem
   bool allow_plain_http = false;  // only honoured on a loopback address
-  int threads = 64;
-  bool dev_mode = false;  // development conveniences (dev accounts)
+  int threads = 64;               // request worker threads (the front's worker pool)
+  bool dev_mode = false;          // development conveniences (dev accounts)
+
+  // [front]: the limits the HTTP front enforces while reading (http/front.h).
+  // The body limit is limits.max_body_bytes, the whole-head deadline
+  // limits.read_timeout_seconds, the worker pool's size server.threads.
+  int io_threads = 0;  // 0: the number of cores
+  int max_queued_requests = 1024;
+  int max_request_line_bytes = 8 * 1024;
+  int max_header_bytes = 16 * 1024;
+  int max_header_fields = 100;
+  int min_body_bytes_per_second = 1024;
+  int idle_timeout_seconds = 5;
+  int max_connections = 10'000;
+  int max_connections_per_client = 1'000;
+  int retry_after_seconds = 2;
+
+  // [metrics]: where GET /metrics is served, plain HTTP, apart from the API
+  // port: "host:port" (port 0 picks a free one), or "off". Loopback unless
+  // moved on purpose.
+  std::string metrics_listen = "127.0.0.1:9464";
 
   // [debug]
   bool allow_core_dumps = false;  // leave the process dumpable (a core holds keys)
@@ -89,6 +109,15 @@ struct Config {
   }
   std::string TlsKeyFile() const { return tls_key.empty() ? data_dir + "/tls/key.pem" : tls_key; }
 };
+
+// "127.0.0.1:9464", "[::1]:9464", "localhost:0" -> host and port; nullopt
+// unless the host is an IPv4 or IPv6 address or "localhost" and the port
+// 0 to 65535.
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+std::optional<HostPort> ParseHostPort(std::string_view text);
 
 // Reads `path`, then applies the process environment (ApplyEnvironment).
 // InvalidArgument "file:line: …" for an unknown key, wrong type or bad value.

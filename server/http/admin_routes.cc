@@ -269,10 +269,6 @@ void RegisterAdminRoutes(Router& server, App& app) {
       return Status::Ok();
     });
   });
-
-  server.Get("/metrics", [&app](const Request&, Response& res) {
-    res.set_content(app.metrics->Render(app.health->Stats()), "text/plain; version=0.0.4");
-  });
 }
 
 }  // namespace vault::http

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <exception>
+#include <optional>
+#include <thread>
 
 #include "common/log.h"
 #include "crypto/util.h"
@@ -42,10 +44,7 @@ void HttpServer::Answer(Request& req, Response& res) const {
   SetCommonHeaders(res, NewRequestId());
   bool routed = false;
   try {
-    // The metrics are for the machine's own scraper: a client from another
-    // address is told there is no such route.
-    bool hidden = req.path == "/metrics" && !IsLoopback(req.remote_addr);
-    routed = !hidden && router_->Dispatch(req, res);
+    routed = router_->Dispatch(req, res);
   } catch (const std::exception&) {
     routed = true;
     WriteProblem(res, Internal("unhandled exception"), RequestId(res));
@@ -54,9 +53,7 @@ void HttpServer::Answer(Request& req, Response& res) const {
     WriteProblem(res, Internal("unhandled exception"), RequestId(res));
   }
   std::string allow;
-  if (!routed && req.path == "/metrics" && !IsLoopback(req.remote_addr)) {
-    res.status = 404;
-  } else if (!routed) {
+  if (!routed) {
     // A known path under a method it is not served with answers 405.
     allow = router_->AllowedMethods(req.path);
     res.status = allow.empty() ? 404 : 405;
@@ -115,10 +112,20 @@ StatusOr<int> HttpServer::Bind() {
   o.tls = tls_;
   o.tls_cert_file = config_.TlsCertFile();
   o.tls_key_file = config_.TlsKeyFile();
+  o.io_threads = config_.io_threads;
   o.worker_threads = config_.threads;
+  o.max_queued_requests = static_cast<size_t>(config_.max_queued_requests);
+  o.limits.max_request_line = static_cast<size_t>(config_.max_request_line_bytes);
+  o.limits.max_header_bytes = static_cast<size_t>(config_.max_header_bytes);
+  o.limits.max_header_fields = static_cast<size_t>(config_.max_header_fields);
   o.limits.max_body_bytes = static_cast<uint64_t>(config_.max_body_bytes);
   o.header_timeout = std::chrono::seconds(config_.read_timeout_seconds);
+  o.idle_timeout = std::chrono::seconds(config_.idle_timeout_seconds);
   o.write_timeout = std::chrono::seconds(config_.write_timeout_seconds);
+  o.min_body_bytes_per_second = static_cast<uint64_t>(config_.min_body_bytes_per_second);
+  o.max_connections = config_.max_connections;
+  o.max_connections_per_client = config_.max_connections_per_client;
+  o.retry_after_seconds = config_.retry_after_seconds;
   front_ = std::make_unique<Front>(
       o, [this](Request& req, Response& res) { Answer(req, res); },
       [this](const Request& req, const Refusal& refusal, Response& res) {
@@ -146,13 +153,64 @@ StatusOr<int> HttpServer::Bind() {
                   " id=" + RequestId(res) + " client=" + req.remote_addr +
                   " refused=" + refusal.code);
       });
-  return front_->Bind();
+  ASSIGN_OR_RETURN(int port, front_->Bind());
+  ASSIGN_OR_RETURN(metrics_port_, BindMetrics());
+  return port;
 }
 
-void HttpServer::Serve() { front_->Serve(); }
+void HttpServer::AnswerMetrics(const Request& req, Response& res) const {
+  res.replace_header("X-Content-Type-Options", "nosniff");
+  res.replace_header("Cache-Control", "no-store");
+  if (req.path != "/metrics") {
+    res.status = 404;
+    res.set_content("not found\n", "text/plain; charset=utf-8");
+  } else if (req.method != "GET" && req.method != "HEAD") {
+    res.status = 405;
+    res.replace_header("Allow", "GET, HEAD");
+    res.set_content("method not allowed\n", "text/plain; charset=utf-8");
+  } else {
+    res.set_content(app_.metrics->Render(app_.health->Stats()), "text/plain; version=0.0.4");
+  }
+}
+
+StatusOr<int> HttpServer::BindMetrics() {
+  if (config_.metrics_listen == "off" || app_.metrics == nullptr) return 0;
+  std::optional<HostPort> where = ParseHostPort(config_.metrics_listen);
+  if (!where) {
+    return InvalidArgument("metrics.listen: " + config_.metrics_listen + " is not host:port",
+                           "config_invalid");
+  }
+  if (!IsLoopback(where->host)) {
+    log::Warn("metrics.listen is not a loopback address: /metrics is reachable from the network");
+  }
+  // One scraper, a few connections: small, plain HTTP, its own threads, so
+  // that a flood on the API port never starves it and it never starves the API.
+  FrontOptions o;
+  o.listen = where->host;
+  o.port = where->port;
+  o.tls = false;
+  o.io_threads = 1;
+  o.worker_threads = 1;
+  o.max_queued_requests = 8;
+  o.limits.max_body_bytes = 0;
+  o.max_connections = 16;
+  o.max_connections_per_client = 16;
+  metrics_front_ =
+      std::make_unique<Front>(o, [this](Request& req, Response& res) { AnswerMetrics(req, res); });
+  return metrics_front_->Bind();
+}
+
+void HttpServer::Serve() {
+  std::thread metrics;
+  if (metrics_front_) metrics = std::thread([this] { metrics_front_->Serve(); });
+  front_->Serve();
+  if (metrics_front_) metrics_front_->Stop();
+  if (metrics.joinable()) metrics.join();
+}
 
 void HttpServer::Stop() {
   if (front_) front_->Stop();
+  if (metrics_front_) metrics_front_->Stop();
 }
 
 }  // namespace vault::http

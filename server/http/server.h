@@ -4,7 +4,9 @@
 // as problem+json, logs one line per request (method, route pattern,
 // status: never a body or a query), and counts it in the metrics under
 // labels from fixed sets only. Plain HTTP only when allowed in config and
-// bound to loopback.
+// bound to loopback. GET /metrics is not on this port (404 there): it is
+// served in plain HTTP on a listener of its own, metrics.listen (loopback by
+// default, "off" for none), so the API port never exposes it.
 //
 // Thread-safe: Stop() may be called from any thread (a signal watcher).
 #pragma once
@@ -28,12 +30,15 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds config.listen:config.port (0 picks a free port). Returns the port.
+  // Binds config.listen:config.port (0 picks a free port), and the metrics
+  // listener unless it is off. Returns the API port.
   StatusOr<int> Bind();
-  // Serves until Stop(). REQUIRES: Bind() succeeded.
+  // Serves both until Stop(). REQUIRES: Bind() succeeded.
   void Serve();
   void Stop();
   bool tls() const { return tls_; }
+  // The metrics listener's port; 0 when metrics.listen is "off".
+  int metrics_port() const { return metrics_port_; }
 
  private:
   const Config& config_;
@@ -41,9 +46,14 @@ class HttpServer {
   bool tls_ = true;
   // Runs a request the front read through the routes (a worker thread).
   void Answer(Request& req, Response& res) const;
+  // The metrics listener's one route (a worker thread of its own front).
+  void AnswerMetrics(const Request& req, Response& res) const;
+  StatusOr<int> BindMetrics();
 
   std::unique_ptr<Router> router_;
   std::unique_ptr<Front> front_;  // after router_: its handlers use it
+  std::unique_ptr<Front> metrics_front_;
+  int metrics_port_ = 0;
 };
 
 }  // namespace vault::http

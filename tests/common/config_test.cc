@@ -107,5 +107,74 @@ TEST(ConfigEnvironmentTest, TheFileIsKeptWhereTheEnvironmentIsSilent) {
   EXPECT_EQ(c.listen, "127.0.0.1");  // an empty value overrides nothing
 }
 
+TEST(ConfigFrontTest, EveryFrontLimitIsAKey) {
+  Config c = Parsed(
+      "[front]\nio_threads = 3\nmax_queued_requests = 7\nmax_request_line_bytes = 2048\n"
+      "max_header_bytes = 4096\nmax_header_fields = 20\nmin_body_bytes_per_second = 99\n"
+      "idle_timeout_seconds = 30\nmax_connections = 500\nmax_connections_per_client = 50\n"
+      "retry_after_seconds = 5\n[metrics]\nlisten = \"[::1]:9000\"\n");
+  EXPECT_EQ(c.io_threads, 3);
+  EXPECT_EQ(c.max_queued_requests, 7);
+  EXPECT_EQ(c.max_request_line_bytes, 2048);
+  EXPECT_EQ(c.max_header_bytes, 4096);
+  EXPECT_EQ(c.max_header_fields, 20);
+  EXPECT_EQ(c.min_body_bytes_per_second, 99);
+  EXPECT_EQ(c.idle_timeout_seconds, 30);
+  EXPECT_EQ(c.max_connections, 500);
+  EXPECT_EQ(c.max_connections_per_client, 50);
+  EXPECT_EQ(c.retry_after_seconds, 5);
+  EXPECT_EQ(c.metrics_listen, "[::1]:9000");
+  // The defaults are the front's own.
+  Config d;
+  EXPECT_EQ(d.max_header_bytes, 16 * 1024);
+  EXPECT_EQ(d.max_header_fields, 100);
+  EXPECT_EQ(d.max_request_line_bytes, 8 * 1024);
+  EXPECT_EQ(d.metrics_listen, "127.0.0.1:9464");
+}
+
+TEST(ConfigFrontTest, NonsenseIsRefusedAtStartNamingTheKey) {
+  const std::pair<std::string, std::string> bad[] = {
+      {"[front]\nmax_header_bytes = 0\n", "front.max_header_bytes"},
+      {"[front]\nmax_header_bytes = -5\n", "front.max_header_bytes"},
+      {"[front]\nmax_header_fields = 1000000\n", "front.max_header_fields"},
+      {"[front]\nmax_request_line_bytes = \"8k\"\n", "front.max_request_line_bytes"},
+      {"[front]\nmin_body_bytes_per_second = 0\n", "front.min_body_bytes_per_second"},
+      {"[front]\nidle_timeout_seconds = 0\n", "front.idle_timeout_seconds"},
+      {"[front]\nmax_connections = 0\n", "front.max_connections"},
+      {"[front]\nio_threads = 100000\n", "front.io_threads"},
+      {"[front]\nmax_connections = 10\nmax_connections_per_client = 11\n",
+       "front.max_connections_per_client"},
+      {"[front]\nmax_conections = 10\n", "front.max_conections"},
+      {"[metrics]\nlisten = \"9464\"\n", "metrics.listen"},
+      {"[metrics]\nlisten = \"127.0.0.1:65536\"\n", "metrics.listen"},
+      {"[metrics]\nlisten = \"example.com:9464\"\n", "metrics.listen"},
+      {"[metrics]\nlisten = \"127.0.0.1:\"\n", "metrics.listen"},
+      {"[metrics]\nlisten = \"no\"\n", "metrics.listen"},
+  };
+  for (const auto& [toml, key] : bad) {
+    auto config = ParseConfig(toml, "test.toml");
+    ASSERT_FALSE(config.ok()) << toml;
+    EXPECT_EQ(config.status().reason(), "config_invalid");
+    EXPECT_THAT(config.status().message(), HasSubstr(key)) << toml;
+  }
+  EXPECT_TRUE(ParseConfig("[metrics]\nlisten = \"off\"\n", "t").ok());
+  EXPECT_TRUE(ParseConfig("[metrics]\nlisten = \"localhost:0\"\n", "t").ok());
+}
+
+TEST(ConfigFrontTest, TheEnvironmentSetsFrontLimits) {
+  Config c;
+  Status st = ApplyEnvironment(c, {{"CONTACT_VAULT_FRONT_MAX_HEADER_FIELDS", "40"},
+                                   {"CONTACT_VAULT_FRONT_MAX_CONNECTIONS_PER_CLIENT", "64"},
+                                   {"CONTACT_VAULT_METRICS_LISTEN", "off"}});
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(c.max_header_fields, 40);
+  EXPECT_EQ(c.max_connections_per_client, 64);
+  EXPECT_EQ(c.metrics_listen, "off");
+  Config d;
+  st = ApplyEnvironment(d, {{"CONTACT_VAULT_FRONT_MAX_CONNECTIONS_PER_CLIENT", "20000"}});
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr("front.max_connections_per_client"));
+}
+
 }  // namespace
 }  // namespace vault

@@ -24,6 +24,7 @@ import time
 
 SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LISTENING = re.compile(r"listening on https://127\.0\.0\.1:([0-9]+)")
+METRICS = re.compile(r"metrics on http://127\.0\.0\.1:([0-9]+)/metrics")
 
 
 class Failure(Exception):
@@ -121,6 +122,7 @@ class Vault:
         self.db_path = os.path.join(self.data_dir, "vault.db")
         self.proc = None
         self.port = None
+        self.metrics_port = None
         self.starts = 0
         self.admin_token = None
         os.makedirs(self.work_dir, exist_ok=True)
@@ -155,6 +157,8 @@ class Vault:
 listen = "127.0.0.1"
 port = {port}
 threads = 16
+[metrics]
+listen = "127.0.0.1:0"
 [storage]
 data_dir = "{self.data_dir}"
 [policy]
@@ -202,6 +206,8 @@ level = "info"
             m = LISTENING.search(text)
             if m:
                 self.port = int(m.group(1))
+                mm = METRICS.search(text)
+                self.metrics_port = int(mm.group(1)) if mm else None
                 self.wait_ready(deadline)
                 return self.port
             if self.proc.poll() is not None:
@@ -245,6 +251,26 @@ level = "info"
                 return f.read().decode("utf-8", "replace")
         except FileNotFoundError:
             return ""
+
+    def rss_kib(self):
+        """The server's resident set (VmRSS of /proc/PID/status), in KiB."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise Failure("no VmRSS in /proc/PID/status")
+
+    def metrics(self):
+        """GET /metrics from the metrics listener: (status, text)."""
+        if self.metrics_port is None:
+            raise Failure("the server logged no metrics listener")
+        conn = http.client.HTTPConnection("127.0.0.1", self.metrics_port, timeout=10)
+        try:
+            conn.request("GET", "/metrics")
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

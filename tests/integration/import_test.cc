@@ -233,6 +233,7 @@ class ImportTest : public ::testing::Test {
     std::ofstream(tmp_->path() + "/policy.toml") << policy;
     std::ofstream config(tmp_->path() + "/vault.toml");
     config << "[server]\nlisten = \"127.0.0.1\"\nport = 0\nthreads = 8\n"
+           << "[metrics]\nlisten = \"127.0.0.1:0\"\n"
            << "[storage]\ndata_dir = \"" << data << "\"\n"
            << "[keys]\nroot_key_file = \"" << data << "/root.key\"\n"
            << "[policy]\nfile = \"" << tmp_->path() << "/policy.toml\"\n"

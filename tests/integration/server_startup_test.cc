@@ -98,6 +98,8 @@ class ServerStartupTest : public ::testing::Test {
         << "listen = \"127.0.0.1\"\n"
         << "port = 0\n"
         << "threads = 4\n"
+        << "[metrics]\n"
+        << "listen = \"127.0.0.1:0\"\n"
         << "[storage]\n"
         << "data_dir = \"" << data_dir_ << "\"\n"
         << "[keys]\n"

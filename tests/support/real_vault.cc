@@ -42,6 +42,7 @@ void RealVaultTest::InitVault(const std::string& keys_settings) {
   ASSERT_EQ(RunCli({"dev-cert", "--data-dir", data_dir_}, &out), 0) << out;
   std::ofstream cfg(config_);
   cfg << "[server]\nlisten = \"127.0.0.1\"\nport = 0\nthreads = 4\n"
+      << "[metrics]\nlisten = \"127.0.0.1:0\"\n"
       << "[storage]\ndata_dir = \"" << data_dir_ << "\"\n"
       << "[keys]\nroot_key_file = \"" << key_file_ << "\"\n"
       << keys_settings << "[policy]\nfile = \"" << SourceDir() << "/config/policy.toml\"\n"

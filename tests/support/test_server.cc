@@ -179,6 +179,7 @@ TestServer::TestServer(const TestServerOptions& options)
   config.listen = "127.0.0.1";
   config.port = 0;
   config.threads = 8;
+  config.metrics_listen = "127.0.0.1:0";
   config.data_dir = vault_->data_dir;
   cert_path_ = vault_->dir.path() + "/tls/cert.pem";
   key_path_ = vault_->dir.path() + "/tls/key.pem";
@@ -252,6 +253,18 @@ void TestServer::Shutdown() {
   server_.reset();
   services_.reset();
   if (vault_) vault_->Close();
+}
+
+std::string TestServer::Metrics() const {
+  if (metrics_port() == 0) return "";
+  httplib::Client client("127.0.0.1", metrics_port());
+  client.set_read_timeout(std::chrono::seconds(10));
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) {
+    ADD_FAILURE() << "GET /metrics on the metrics listener failed";
+    return "";
+  }
+  return res->body;
 }
 
 std::unique_ptr<TestClient> TestServer::NewClient() const {

@@ -112,6 +112,10 @@ class TestServer {
   TestServer& operator=(const TestServer&) = delete;
 
   int port() const { return port_; }
+  // The plain-HTTP loopback listener that serves /metrics (metrics.listen).
+  int metrics_port() const { return server_ ? server_->metrics_port() : 0; }
+  // GET /metrics from that listener: the exposition text ("" on failure).
+  std::string Metrics() const;
   const std::string& cert_path() const { return cert_path_; }
   const std::string& data_dir() const { return vault_->data_dir; }
   const std::string& db_path() const { return vault_->db_path; }

@@ -199,6 +199,8 @@ async function makeVault(dir) {
     'port = 0',
     'threads = 8',
     'dev_mode = false',
+    '[metrics]',
+    'listen = "127.0.0.1:0"',
     '[storage]',
     `data_dir = ${JSON.stringify(data)}`,
     '[policy]',

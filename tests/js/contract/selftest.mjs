@@ -66,7 +66,8 @@ const cases = [
   ['healthz 200', ex('GET', '/healthz', 200, { status: 'ok' }), true],
   ['healthz with a wrong status value', ex('GET', '/healthz', 200, { status: 'fine' }), false, 'must be "ok"'],
   ['HEAD healthz, no body', ex('HEAD', '/healthz', 200, null, 'application/json'), true],
-  ['metrics as text', ex('GET', '/metrics', 200, null, 'text/plain; version=0.0.4'), true],
+  ['marketing export as CSV', ex('POST', '/v1/exports/marketing', 200, null, 'text/csv; charset=utf-8'), true],
+  ['metrics are not on the API port', ex('GET', '/metrics', 200, null, 'text/plain; version=0.0.4'), false],
   ['search result', ex('POST', '/v1/customers/search', 200, { matches: [masked()] }), true],
   ['empty search result', ex('POST', '/v1/customers/search', 200, { matches: [] }), true],
   [
