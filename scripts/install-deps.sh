@@ -12,6 +12,8 @@ packages=(
   libboost1.74-dev
   clang-format ccache
 )
+# The TLS scan of make test (tests/hostile/testssl_check.py).
+packages+=(testssl.sh)
 # Browser tests: Debian's Chromium driven by Playwright from npm.
 packages+=(chromium)
 # The container test (tests/container): rootful podman with runc and CNI
