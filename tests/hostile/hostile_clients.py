@@ -15,6 +15,13 @@ sends, over TLS unless said otherwise:
   traversal against the static files, a session cookie replayed after
   sign-out, a revoked token replayed, and a flood of sign-in attempts (the
   rate limit and lockout trip with a clear message).
+Before those, the attacks of issue 15 (request smuggling with a hidden
+DELETE of a canary customer, every framing in doubt, pipelining, six clients
+sending 1.5 million headers, 64 bare TCP connections with 64 drip-feeders,
+junk methods against the metrics, ANSI escapes towards the log): each is
+refused and its connection closed where it must be, the canary survives,
+the server's VmRSS grows by less than 1 MiB per hostile connection, and
+/metrics parses with a bounded series count.
 Meanwhile a well-behaved client searches and reads every 100 ms; it must
 never fail nor wait more than 5 s. Customers (and idempotency rows) are
 counted before and after: nothing may be stored.
@@ -26,6 +33,7 @@ Prints one line per case; exit 0 when all hold, 1 otherwise.
 
 import argparse
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -88,6 +96,17 @@ class Raw:
             except (IndexError, ValueError):
                 pass
         return status, data
+
+    def closed_within(self, seconds):
+        """True when the server ends the connection within `seconds` without
+        sending anything more (the rest of the stream was not run)."""
+        self.sock.settimeout(seconds)
+        try:
+            return self.sock.recv(65536) == b""
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            return True
+        except socket.timeout:
+            return False
 
     def close(self):
         try:
@@ -218,6 +237,11 @@ def main():
                                    token=pos)
         if status != 201:
             raise Failure(f"setup create: {status} {c}")
+        # Every smuggled request would erase this customer as the privacy officer.
+        status, _, canary = api.request("POST", "/v1/customers",
+                                        {"email": "canary@example.com"}, token=pos)
+        if status != 201:
+            raise Failure(f"setup canary: {status} {canary}")
         count_sql = "SELECT (SELECT COUNT(*) FROM customers) || ' ' || " \
                     "(SELECT COUNT(*) FROM idempotency_keys)"
         try:
@@ -229,7 +253,17 @@ def main():
         h = Hostile(vault)
         bystander = Bystander(vault, po, c["id"], "bystander@example.com")
         bystander.start()
+        rss_before = vault.rss_kib()
+        hostile_connections = run_front_attacks(h, vault, po, canary["id"])
         run_cases(h, vault, pos, po, clerk_password)
+        rss_after = vault.rss_kib()
+        hostile_connections += 40  # run_cases: about as many raw connections
+        h.expect("RSS grew by less than 1 MiB per hostile connection",
+                 rss_after - rss_before < 1024 * hostile_connections,
+                 f"{rss_before} KiB -> {rss_after} KiB over {hostile_connections} connections")
+        status, _, resp = api.request("GET", f"/v1/customers/{canary['id']}", token=po)
+        h.expect("the canary customer survived every smuggling attempt", status == 200,
+                 f"GET canary: {status}")
         bystander.stop.set()
         bystander.join(timeout=30)
 
@@ -258,6 +292,197 @@ def main():
         else:
             print(f"work directory kept: {work}")
     return 0 if ok else 1
+
+
+def sample_rss(vault, stop, peak):
+    """Keeps the highest VmRSS seen in peak[0] until stop is set."""
+    while not stop.wait(0.05):
+        try:
+            peak[0] = max(peak[0], vault.rss_kib())
+        except (OSError, Failure):
+            return
+
+
+def run_front_attacks(h, vault, po, canary):
+    """The attacks of issue 15, each against the real binary: refused, the
+    connection closed where it must be, nothing smuggled (every hidden
+    request would erase the canary as the privacy officer), memory bounded
+    per connection, bystanders served. Returns the connections it opened."""
+    host = b"Host: 127.0.0.1\r\n"
+    auth = b"Authorization: Bearer " + po.encode() + b"\r\n"
+    hidden = (b"DELETE /v1/customers/" + canary.encode() + b" HTTP/1.1\r\n" + host + auth +
+              b"\r\n")
+    opened = 0
+
+    def attack(case, head, body=b"", allowed=(400,), then=b""):
+        """Sends head+body (and `then`, a next request on the same
+        connection): one refusal, then the connection closes unanswered."""
+        nonlocal opened
+        opened += 1
+        r = h.raw()
+        try:
+            r.send(head + body)
+            if then:
+                r.send(then)
+            status, data = r.response()
+            closed = r.closed_within(5)
+        finally:
+            r.close()
+        # Bytes past the first answer's body would be a second answer.
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                length = int(v.strip())
+        second = len(rest) > length
+        ok = status in allowed and closed and not second and h.up()
+        h.expect(case, ok, f"{status}, then " + ("closed" if closed else "LEFT OPEN") +
+                 ("; A SECOND ANSWER" if second else ""))
+
+    post = b"POST /v1/customers/search HTTP/1.1\r\n" + host + b"Content-Type: application/json\r\n"
+    # --- request smuggling: every framing in doubt is refused and closed ---
+    attack("smuggling: Content-Length and Transfer-Encoding, a request hidden in the body",
+           post + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n" + auth + b"\r\n",
+           b"0\r\n\r\n" + hidden)
+    attack("smuggling: a prefix ending in 'X-Ignore: ' to absorb the next request",
+           post + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+           b"0\r\n\r\n" + hidden[:-2] + b"X-Ignore: ",
+           then=b"GET /v1/auth/me HTTP/1.1\r\n" + host + auth + b"\r\n")
+    body = b'{"email":"a@b.co"}'
+    for case, fields in (
+            ("two different Content-Lengths", b"Content-Length: %d\r\nContent-Length: 5\r\n"),
+            ("Content-Length with a space before the colon", b"Content-Length : %d\r\n"),
+            ("Content-Length: 29abc", b"Content-Length: %dabc\r\n"),
+            ("Content-Length: +29", b"Content-Length: +%d\r\n"),
+            ("Content-Length: 29, 29", b"Content-Length: %d, %d\r\n"),
+            ("Transfer-Encoding other than chunked", b"Transfer-Encoding: gzip, chunked\r\n"
+             b"Content-Length: %d\r\n"),
+    ):
+        n = len(body)
+        attack(f"smuggling: {case}, a request hidden after the body",
+               post + fields.replace(b"%d", b"%d" % n) + auth + b"\r\n", body + hidden)
+    for case, head in (
+            ("HTTP/1.1 without Host", b"GET /healthz HTTP/1.1\r\n\r\n"),
+            ("two Hosts", b"GET /healthz HTTP/1.1\r\n" + host + b"Host: evil\r\n\r\n"),
+            ("obs-fold", b"GET /healthz HTTP/1.1\r\n" + host + b"X-A: a\r\n b\r\n\r\n"),
+            ("a bare CR in a value", b"GET /healthz HTTP/1.1\r\n" + host + b"X-A: a\rb\r\n\r\n"),
+            ("a bare LF ending a line", b"GET /healthz HTTP/1.1\n" + host + b"\r\n"),
+            ("a space inside a header name", b"GET /healthz HTTP/1.1\r\n" + host +
+             b"X A: b\r\n\r\n"),
+            ("a NUL inside Authorization (the token would be cut there)",
+             b"GET /v1/auth/me HTTP/1.1\r\n" + host + b"Authorization: Bearer " + po.encode() +
+             b"\x00junk\r\n\r\n"),
+            ("an ANSI escape in the method", b"G\x1b[2JET /healthz HTTP/1.1\r\n" + host + b"\r\n"),
+            ("a method that would break the metrics format", b'INJ"} /healthz HTTP/1.1\r\n' +
+             host + b"\r\n"),
+    ):
+        attack(f"framing: {case}, a request after it", head, then=hidden)
+
+    # --- pipelining: three requests, three answers, in order ---
+    opened += 1
+    r = h.raw()
+    r.send(b"".join(b"GET /healthz HTTP/1.1\r\n" + host + b"X-N: %d\r\n\r\n" % i
+                    for i in range(3)))
+    data = b""
+    r.sock.settimeout(5)
+    try:
+        while data.count(b"HTTP/1.1 200") < 3:
+            chunk = r.sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (socket.timeout, OSError):
+        pass
+    r.close()
+    h.expect("three pipelined requests get three answers", data.count(b"HTTP/1.1 200") == 3,
+             f"{data.count(b'HTTP/1.1 ')} answers")
+
+    # --- memory: six clients each sending 1.5 million tiny headers (33 MB) ---
+    stop, peak = threading.Event(), [vault.rss_kib()]
+    base = peak[0]
+    sampler = threading.Thread(target=sample_rss, args=(vault, stop, peak))
+    sampler.start()
+    many_results = []
+
+    def many_headers():
+        r = h.raw(timeout=30)
+        t0 = time.monotonic()
+        r.send(b"GET /healthz HTTP/1.1\r\n" + host)
+        block = b"".join(b"X-%06d: v\r\n" % i for i in range(10_000))  # 140 KB
+        sent = 0
+        while sent < 33_000_000 and r.send(block):
+            sent += len(block)
+        status, _ = r.response()
+        many_results.append((status, sent, time.monotonic() - t0))
+        r.close()
+
+    floods = [threading.Thread(target=many_headers) for _ in range(6)]
+    for t in floods:
+        t.start()
+    for t in floods:
+        t.join(timeout=60)
+    stop.set()
+    sampler.join()
+    opened += 6
+    grew = peak[0] - base
+    h.expect("six clients sending 1.5 million headers each: 431 early, RSS bounded",
+             len(many_results) == 6 and all(s in (431, None) for s, _, _ in many_results) and
+             all(sent < 33_000_000 for _, sent, _ in many_results) and grew < 6 * 1024 and h.up(),
+             f"statuses {sorted(set(s for s, _, _ in many_results), key=str)}, at most "
+             f"{max((sent for _, sent, _ in many_results), default=0) // 1024} KiB taken before "
+             f"the refusal, peak RSS +{grew} KiB")
+
+    # --- connections: 64 bare TCP (no TLS hello) and 64 drip-feeders ---
+    base = vault.rss_kib()
+    bare = [socket.create_connection(("127.0.0.1", vault.port), timeout=10) for _ in range(64)]
+    drips = []
+    for _ in range(64):
+        r = h.raw(timeout=10)
+        r.send(b"G")
+        drips.append(r)
+    opened += 128
+    time.sleep(0.5)
+    held_rss = vault.rss_kib()
+    t0 = time.monotonic()
+    fresh = vault.api(timeout=5)
+    try:
+        status, _, _ = fresh.request("GET", "/healthz")
+    except OSError as e:
+        status = repr(e)
+    finally:
+        fresh.close()
+    took = time.monotonic() - t0
+    for k in range(3):  # drip: a byte every 3 s
+        for r in drips:
+            r.send(b"ET /healthz HTTP/1.1\r\n"[k:k + 1])
+        time.sleep(1 if k < 2 else 0)
+    for s_ in bare:
+        s_.close()
+    for r in drips:
+        r.close()
+    h.expect("64 bare TCP connections and 64 drip-feeders: a fresh client is answered",
+             status == 200 and took < 5 and held_rss - base < 1024 * 128 and h.up(),
+             f"/healthz {status} in {took:.2f}s; RSS +{held_rss - base} KiB for 128 connections")
+
+    # --- the metrics: junk methods add no series; the exposition parses ---
+    status, text = vault.metrics()
+    sample = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"\\\x00-\x1f]*"'
+                        r'(,[a-z_]+="[^"\\\x00-\x1f]*")*\})? [0-9.eE+-]+$')
+    bad = [l for l in text.splitlines() if not l.startswith("# ") and not sample.match(l)]
+    series = sum(l.startswith("vault_http_requests_total{") for l in text.splitlines())
+    h.expect("metrics: parse, only fixed labels, a bounded series count",
+             status == 200 and not bad and "INJ" not in text and series < 40,
+             f"{status}, {series} request series, malformed lines {bad[:2]}")
+    api = vault.api()
+    status, _, _ = api.request("GET", "/metrics")
+    api.close()
+    h.expect("metrics are not on the API port", status == 404, f"GET /metrics there: {status}")
+    log = vault.log_text()
+    h.expect("no control character reached the server log",
+             not any(c in log for c in ("\x1b", "\x00", "\r")),
+             "ESC, NUL and CR absent from the log")
+    return opened
 
 
 def run_cases(h, vault, pos, po, clerk_password):
