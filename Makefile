@@ -47,8 +47,9 @@ ASAN_DIR ?= build-asan
 TSAN_DIR ?= build-tsan
 # Not under ASan: the JavaScript checks (node and chromium are not instrumented),
 # the container test (the image builds its own, uninstrumented binaries)
-# and the fuzz runs (they have their own ASan build).
-ASAN_EXCLUDE = ^(format_check|openapi_lint|openapi_contract|browser|container|fuzz_build|.*_fuzz)$$
+# the fuzz runs (they have their own ASan build) and testssl (it judges the TLS
+# configuration, which ASan does not change, and would take minutes longer).
+ASAN_EXCLUDE = ^(format_check|openapi_lint|openapi_contract|browser|container|testssl|fuzz_build|.*_fuzz)$$
 TSAN_TESTS = Concurrent|RotationTest\.|BackupTest\.BackupTakenWhileServing
 SANITIZER_OPTIONS = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
