@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""testssl.sh against the real server: fails on any finding rated MEDIUM or
-worse.
+"""testssl.sh against the real server: fails on any finding rated LOW or
+worse (the issue asks for MEDIUM; testssl rates CBC suites and LUCKY13 only
+LOW, and the server must offer neither).
 
 Starts contact-vault-server on a fresh vault (127.0.0.1, port 0, its
 development certificate, the shipped TLS settings), runs Debian's testssl.sh
@@ -14,7 +15,7 @@ security headers (HSTS) on an HTTPS response.
 
   tests/hostile/testssl_check.py [--build-dir build] [--keep]
 
-Prints the findings of MEDIUM or worse (and the run's time); exit 0 when
+Prints the findings of LOW or worse (and the run's time); exit 0 when
 there is none, 1 otherwise (testssl not installed included).
 """
 
@@ -31,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Failure  # noqa: E402
 
-BAD = {"MEDIUM", "HIGH", "CRITICAL"}
+BAD = {"LOW", "MEDIUM", "HIGH", "CRITICAL"}
 # What testssl says of the scan itself rather than of the server, and of the
 # self-signed development certificate rather than of the server's TLS: a
 # certificate from a CA names its CRL or OCSP responder; this one has no CA.
@@ -96,7 +97,7 @@ def main():
                 raise Failure(f"testssl reported no {needed} check: {sorted(ids)[:40]}")
         for f in bad:
             print(f"FAIL {f.get('severity')} {f.get('id')}: {f.get('finding')}", flush=True)
-        print(f"testssl: {len(findings)} findings, {len(bad)} rated MEDIUM or worse, "
+        print(f"testssl: {len(findings)} findings, {len(bad)} rated LOW or worse, "
               f"{took:.0f} s (exit {r.returncode})", flush=True)
         vault.stop()
         ok = not bad
