@@ -24,6 +24,7 @@
 namespace {
 
 int Fail(const std::string& message) {
+  vault::log::Flush();  // the lines logged before come first
   std::fprintf(stderr, "contact-vault-server: %s\n", message.c_str());
   return 1;
 }

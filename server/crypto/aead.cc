@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "common/log.h"
 #include "crypto/util.h"
 
 namespace vault::crypto {
@@ -36,7 +37,10 @@ Status DecryptionFailed() { return DataLoss("decryption failed", "decryption_fai
 
 std::string AeadSeal(const SecretBytes& key, std::string_view plaintext,
                      std::string_view associated_data) {
-  if (key.size() != kAeadKeySize) std::abort();  // A programming error.
+  if (key.size() != kAeadKeySize) {  // A programming error.
+    log::Flush();
+    std::abort();
+  }
   std::string out = RandomBytes(kAeadNonceSize);
   out.resize(kAeadOverhead + plaintext.size());
   unsigned long long ct_len = 0;

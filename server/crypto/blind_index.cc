@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "common/log.h"
+
 namespace vault::crypto {
 
 std::string BlindIndex(const SecretBytes& index_key, IndexKind kind, std::string_view normalized) {
@@ -11,7 +13,10 @@ std::string BlindIndex(const SecretBytes& index_key, IndexKind kind, std::string
 }
 
 std::string KeyedDigest(const SecretBytes& key, std::string_view domain, std::string_view data) {
-  if (key.size() != crypto_generichash_KEYBYTES) std::abort();
+  if (key.size() != crypto_generichash_KEYBYTES) {
+    log::Flush();
+    std::abort();
+  }
   crypto_generichash_state state;
   crypto_generichash_init(&state, key.data(), key.size(), kBlindIndexSize);
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(domain.data()),

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/log.h"
 #include "crypto/util.h"
 
 namespace vault::crypto {
@@ -19,6 +20,7 @@ SecretBytes::SecretBytes(size_t size, Storage storage) : size_(size) {
   }
   data_ = static_cast<unsigned char*>(sodium_malloc(size));
   if (data_ == nullptr) {
+    log::Flush();
     std::abort();  // Can't happen short of memory exhaustion; refuse to go on.
   }
   sodium_memzero(data_, size);

@@ -5,12 +5,17 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "common/log.h"
+
 namespace vault::crypto {
 
 void EnsureSodium() {
   static std::once_flag once;
   std::call_once(once, [] {
-    if (sodium_init() < 0) std::abort();
+    if (sodium_init() < 0) {
+      log::Flush();
+      std::abort();
+    }
   });
 }
 

@@ -3,6 +3,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/log.h"
+
 namespace vault::http {
 namespace {
 
@@ -72,6 +74,10 @@ std::string Metrics::Render(const service::VaultStats& stats) const {
       << "# HELP vault_audit_failures_total Audit entries that could not be written.\n"
       << "# TYPE vault_audit_failures_total counter\n"
       << "vault_audit_failures_total " << stats.audit_failures << "\n"
+      << "# HELP vault_log_lines_dropped_total Debug and info log lines dropped on a full "
+         "log queue (warnings and errors are never dropped).\n"
+      << "# TYPE vault_log_lines_dropped_total counter\n"
+      << "vault_log_lines_dropped_total " << log::DroppedLines() << "\n"
       << "# HELP vault_store_commits_total Group commits (transactions).\n"
       << "# TYPE vault_store_commits_total counter\n"
       << "vault_store_commits_total " << store.commits << "\n"

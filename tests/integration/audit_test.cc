@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/log.h"
 #include "support/test_server.h"
 
 namespace vault {
@@ -366,6 +367,11 @@ TEST(AuditTest, MetricsCountWithoutPiiOrIdsInLabels) {
                                 std::regex("\\nvault_audit_entries_written_total ([0-9]+)\\n")));
   EXPECT_EQ(std::stoll(match[1].str()), server.LastAuditSeq());
   EXPECT_NE(text.find("\nvault_audit_failures_total 0\n"), std::string::npos) << text;
+  // The logger's drop counter is served (warnings and errors are never dropped).
+  EXPECT_NE(text.find("# TYPE vault_log_lines_dropped_total counter\n"), std::string::npos);
+  ASSERT_TRUE(
+      std::regex_search(text, match, std::regex("\\nvault_log_lines_dropped_total ([0-9]+)\\n")));
+  EXPECT_EQ(std::stoull(match[1].str()), log::DroppedLines());
   EXPECT_NE(text.find("vault_group_commit_batch_size_bucket{le=\"1\"}"), std::string::npos);
   EXPECT_NE(text.find("vault_group_commit_batch_size_bucket{le=\"+Inf\"}"), std::string::npos);
   EXPECT_NE(text.find("\nvault_group_commit_batch_size_count "), std::string::npos);

@@ -348,6 +348,7 @@ int64_t TestServer::LastAuditSeq() {
 }
 
 std::vector<std::string> TestServer::LogLines() const {
+  log::Flush();  // the logger is asynchronous: every line logged so far
   std::lock_guard lock(logs_->mu);
   return logs_->lines;
 }
